@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, Rust tests (many against stock ipyparallel running
+# from .venv), and the Python suites. Sets up .venv/ on first use.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if ! command -v cargo >/dev/null; then
+  echo "error: cargo not found; install the Rust toolchain (https://rustup.rs) first" >&2
+  exit 1
+fi
+
+echo "== python test environment (.venv)"
+bash scripts/setup-venv.sh
+export PX_PYTHON="$root/.venv/bin/python"
+# Stock ipyparallel tools (ipcontroller, ipengine) are found on PATH by tests.
+export PATH="$root/.venv/bin:$PATH"
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== cargo test"
+cargo test --workspace
+
+if [ -d tests/python ] && compgen -G "tests/python/test_*.py" >/dev/null; then
+  echo "== pytest"
+  "$PX_PYTHON" -m pytest -q tests/python
+fi
