@@ -1,0 +1,148 @@
+//! `AsyncResult`: the pending outcome of one submission, on one or many engines.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::client::Client;
+use crate::error::{ClientError, Result};
+use crate::remote_error::{CompositeError, RemoteError};
+use crate::tracker::{EngineResult, OutputEvent, Tracker};
+
+/// How often a long wait checks that the controller still answers, so a dead controller ends
+/// a wait with an error instead of a hang.
+pub const LIVENESS_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The outcome of a submission: one [`EngineResult`] per engine-request, filled in as
+/// replies and output arrive.
+#[derive(Debug)]
+pub struct AsyncResult {
+    client: Client,
+    trackers: Vec<Arc<Tracker>>,
+    events: Option<mpsc::UnboundedReceiver<OutputEvent>>,
+}
+
+impl AsyncResult {
+    pub(crate) fn new(
+        client: Client,
+        trackers: Vec<Arc<Tracker>>,
+        events: Option<mpsc::UnboundedReceiver<OutputEvent>>,
+    ) -> Self {
+        AsyncResult {
+            client,
+            trackers,
+            events,
+        }
+    }
+
+    /// The msg_ids of the requests, in submission (target) order.
+    pub fn msg_ids(&self) -> Vec<String> {
+        self.trackers.iter().map(|t| t.snapshot().msg_id).collect()
+    }
+
+    /// Whether every request has its reply and all its output.
+    pub fn ready(&self) -> bool {
+        self.trackers.iter().all(|t| t.is_done())
+    }
+
+    /// What is known so far, per request, in submission order.
+    pub fn results(&self) -> Vec<EngineResult> {
+        self.trackers.iter().map(|t| t.snapshot()).collect()
+    }
+
+    async fn all_done(&self) {
+        for t in &self.trackers {
+            let mut rx = t.subscribe();
+            // The sender lives in the tracker we hold, so this cannot fail.
+            let _ = rx.wait_for(|done| *done).await;
+        }
+    }
+
+    /// Waits until every request completes; `None` waits as long as the controller answers.
+    pub async fn wait(&self, timeout: Option<Duration>) -> Result<()> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            if self.ready() {
+                return Ok(());
+            }
+            let next_check = Instant::now() + LIVENESS_INTERVAL;
+            let until = deadline.map_or(next_check, |d| d.min(next_check));
+            if tokio::time::timeout_at(until, self.all_done())
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            if let (Some(d), Some(t)) = (deadline, timeout) {
+                if Instant::now() >= d {
+                    return Err(ClientError::Timeout {
+                        timeout: t,
+                        pending: self.trackers.iter().filter(|t| !t.is_done()).count(),
+                        total: self.trackers.len(),
+                    });
+                }
+            }
+            self.check_controller().await?;
+        }
+    }
+
+    async fn check_controller(&self) -> Result<()> {
+        if self.client.controller_alive(LIVENESS_INTERVAL).await {
+            Ok(())
+        } else {
+            Err(ClientError::ControllerSilent {
+                what: "a liveness check while waiting for results".into(),
+                timeout: LIVENESS_INTERVAL,
+            })
+        }
+    }
+
+    /// Waits, then returns every engine's result, or a [`CompositeError`] holding each
+    /// engine's error (engines that failed, died, or had the request aborted).
+    pub async fn get(&self, timeout: Option<Duration>) -> Result<Vec<EngineResult>> {
+        self.wait(timeout).await?;
+        let results = self.results();
+        let errors: Vec<RemoteError> = results
+            .iter()
+            .filter(|r| !r.is_ok())
+            .map(|r| match (&r.error, r.status.as_deref()) {
+                (Some(e), _) => e.clone(),
+                (None, Some("aborted")) => RemoteError::aborted(r.engine_id, &r.msg_id),
+                (None, _) => {
+                    RemoteError::from_content(r.reply.as_ref().unwrap_or(&serde_json::Value::Null))
+                }
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(results)
+        } else {
+            Err(CompositeError::new(errors).into())
+        }
+    }
+
+    /// The next output event, as it arrives; `Ok(None)` once every request is complete and
+    /// every event has been read. Submissions made without output tracking yield `None` at
+    /// once. Fails only if the controller stops answering.
+    pub async fn next_event(&mut self) -> Result<Option<OutputEvent>> {
+        loop {
+            let Some(rx) = self.events.as_mut() else {
+                return Ok(None);
+            };
+            if let Ok(ev) = rx.try_recv() {
+                return Ok(Some(ev));
+            }
+            if self.trackers.iter().all(|t| t.is_done()) {
+                return Ok(None);
+            }
+            let rx = self.events.as_mut().expect("checked above");
+            let got = tokio::time::timeout(LIVENESS_INTERVAL, rx.recv()).await;
+            match got {
+                Ok(Some(ev)) => return Ok(Some(ev)),
+                Ok(None) => return Ok(None),
+                Err(_) => self.check_controller().await?,
+            }
+        }
+    }
+}
