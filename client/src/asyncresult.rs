@@ -106,19 +106,18 @@ impl AsyncResult {
         let results = self.results();
         let errors: Vec<RemoteError> = results
             .iter()
-            .filter(|r| !r.is_ok())
-            .map(|r| match (&r.error, r.status.as_deref()) {
-                (Some(e), _) => e.clone(),
-                (None, Some("aborted")) => RemoteError::aborted(r.engine_id, &r.msg_id),
-                (None, _) => {
+            // Aborted requests are silent successes to stock, not errors.
+            .filter(|r| !r.is_ok() && r.status.as_deref() != Some("aborted"))
+            .map(|r| match &r.error {
+                Some(e) => e.clone(),
+                None => {
                     RemoteError::from_content(r.reply.as_ref().unwrap_or(&serde_json::Value::Null))
                 }
             })
             .collect();
-        if errors.is_empty() {
-            Ok(results)
-        } else {
-            Err(CompositeError::new(errors).into())
+        match CompositeError::collect("execute", errors) {
+            None => Ok(results),
+            Some(composite) => Err(composite.into()),
         }
     }
 

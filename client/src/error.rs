@@ -43,7 +43,7 @@ pub enum ClientError {
     Targets(#[from] TargetsError),
     /// One engine's code raised (or the engine died, or the task was aborted).
     #[error(transparent)]
-    Remote(#[from] RemoteError),
+    Remote(Box<RemoteError>),
     /// Several engines' code raised.
     #[error(transparent)]
     Composite(#[from] CompositeError),
@@ -63,6 +63,12 @@ pub enum ClientError {
     /// An argument that no request can be built from.
     #[error("{0}")]
     InvalidArgument(String),
+}
+
+impl From<RemoteError> for ClientError {
+    fn from(e: RemoteError) -> Self {
+        ClientError::Remote(Box::new(e))
+    }
 }
 
 /// Results of client calls.

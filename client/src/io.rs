@@ -344,7 +344,7 @@ fn handle_unregistration(shared: &Shared, id: i64) {
     };
     for tracker in shared.trackers_for_engine(&uuid) {
         let msg_id = tracker.snapshot().msg_id;
-        let error = RemoteError::engine_died(id, &uuid, &msg_id);
+        let error = RemoteError::engine_died(id, &msg_id);
         tracker.set_reply(
             |r| {
                 r.status = Some("error".into());

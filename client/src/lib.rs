@@ -39,7 +39,9 @@ pub use client::{Client, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
 pub use connect::ConnectionSource;
 pub use engines::EngineTable;
 pub use error::{ClientError, Result};
-pub use remote_error::{CompositeError, RemoteError};
+pub use remote_error::{
+    AlreadyDisplayedError, CompositeError, RemoteError, ReplyStatus, TaskAborted, TB_LIMIT,
+};
 pub use targets::{Targets, TargetsError};
 pub use tracker::{EngineResult, OutputEvent, StreamName};
 pub use view::{DirectView, ExecuteOptions, LoadBalancedView};

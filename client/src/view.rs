@@ -158,7 +158,7 @@ impl DirectView {
         if errors.is_empty() {
             Ok(values)
         } else {
-            Err(CompositeError::new(errors).into())
+            Err(CompositeError::new("execute", errors).into())
         }
     }
 
@@ -184,7 +184,7 @@ impl DirectView {
         if failures.is_empty() {
             Ok(())
         } else {
-            Err(CompositeError::new(failures).into())
+            Err(CompositeError::new("control", failures).into())
         }
     }
 
