@@ -17,6 +17,7 @@ use crate::engines::EngineTable;
 use crate::error::{ClientError, Result};
 use crate::targets::Targets;
 use crate::tracker::{OutputEvent, Tracker};
+use crate::tunnel::{SshOptions, SshTunnel};
 use crate::view::{DirectView, LoadBalancedView};
 
 /// How long `Client::connect` waits for sockets and for the hub's `connection_reply`; stock
@@ -128,13 +129,35 @@ impl Shared {
     }
 }
 
-/// Stops the I/O tasks when the last `Client` handle goes away.
-struct TaskGuard(Vec<JoinHandle<()>>);
+/// Stops the I/O tasks (and the ssh tunnel, if any) when the last `Client` handle goes away.
+struct TaskGuard {
+    tasks: Vec<JoinHandle<()>>,
+    _tunnel: Option<SshTunnel>,
+}
 
 impl Drop for TaskGuard {
     fn drop(&mut self) {
-        for t in &self.0 {
+        for t in &self.tasks {
             t.abort();
+        }
+    }
+}
+
+/// How to connect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectOptions {
+    /// How long to wait for the controller.
+    pub timeout: Duration,
+    /// Tunnel every port through this ssh server; without it, the connection file's `ssh`
+    /// field (if not empty) is used, as the stock client does.
+    pub ssh: Option<SshOptions>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            timeout: DEFAULT_CONNECT_TIMEOUT,
+            ssh: None,
         }
     }
 }
@@ -177,20 +200,37 @@ async fn connect_socket(
 impl Client {
     /// Connects to the controller `source` designates and learns its engines.
     pub async fn connect(source: &ConnectionSource) -> Result<Client> {
-        Self::connect_with_timeout(source, DEFAULT_CONNECT_TIMEOUT).await
+        Self::connect_with(source, &ConnectOptions::default()).await
     }
 
-    /// As [`Client::connect`], waiting at most `timeout` for the controller.
-    pub async fn connect_with_timeout(
-        source: &ConnectionSource,
-        timeout: Duration,
-    ) -> Result<Client> {
+    /// As [`Client::connect`], with a time-out and optional ssh tunnel.
+    pub async fn connect_with(source: &ConnectionSource, opts: &ConnectOptions) -> Result<Client> {
         let (_path, info) = source.load()?;
-        Self::connect_info(info, timeout).await
+        let ssh = opts
+            .ssh
+            .clone()
+            .or_else(|| (!info.ssh.is_empty()).then(|| SshOptions::new(info.ssh.clone())));
+        let Some(ssh) = ssh else {
+            return Self::connect_info(info, opts.timeout).await;
+        };
+        let timeout = opts.timeout;
+        let (tunnel, local) =
+            tokio::task::spawn_blocking(move || crate::tunnel::open(&info, &ssh, timeout))
+                .await
+                .map_err(|e| ClientError::Closed(e.to_string()))??;
+        Self::connect_inner(local, timeout, Some(tunnel)).await
     }
 
-    /// Connects with already-loaded connection info.
+    /// Connects with already-loaded connection info (no tunnel).
     pub async fn connect_info(info: ClientConnectionInfo, timeout: Duration) -> Result<Client> {
+        Self::connect_inner(info, timeout, None).await
+    }
+
+    async fn connect_inner(
+        info: ClientConnectionInfo,
+        timeout: Duration,
+        tunnel: Option<SshTunnel>,
+    ) -> Result<Client> {
         let session = info.security.session()?;
         let (query, mux, task, control, iopub, notification) = tokio::try_join!(
             connect_socket(SocketKind::Dealer, info.url(info.registration), timeout),
@@ -231,7 +271,10 @@ impl Client {
         ];
         let client = Client {
             shared,
-            _tasks: Arc::new(TaskGuard(tasks)),
+            _tasks: Arc::new(TaskGuard {
+                tasks,
+                _tunnel: tunnel,
+            }),
         };
         let reply = client
             .query(MsgType::ConnectionRequest, json!({}), timeout)

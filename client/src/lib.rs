@@ -32,10 +32,11 @@ mod io;
 mod remote_error;
 mod targets;
 mod tracker;
+mod tunnel;
 mod view;
 
 pub use asyncresult::{AsyncResult, LIVENESS_INTERVAL};
-pub use client::{Client, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
+pub use client::{Client, ConnectOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
 pub use connect::ConnectionSource;
 pub use engines::EngineTable;
 pub use error::{ClientError, Result};
@@ -44,4 +45,5 @@ pub use remote_error::{
 };
 pub use targets::{Targets, TargetsError};
 pub use tracker::{EngineResult, OutputEvent, StreamName};
+pub use tunnel::SshOptions;
 pub use view::{DirectView, ExecuteOptions, LoadBalancedView};

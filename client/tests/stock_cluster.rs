@@ -335,6 +335,54 @@ async fn connects_from_profile_and_cluster_file(ctx: Arc<Ctx>) {
     assert_eq!(c.ids(), vec![0, 1, 2, 3]);
 }
 
+async fn ssh_tunnel_forwards_every_port_and_stops_with_the_client(ctx: Arc<Ctx>) {
+    let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/fake_ssh.py");
+    let opts = px_client::ConnectOptions {
+        ssh: Some(px_client::SshOptions {
+            server: "tester@gateway:2222".into(),
+            key: None,
+            program: fake.into(),
+        }),
+        ..Default::default()
+    };
+    let c = Client::connect_with(&ConnectionSource::File(ctx.client_file.clone()), &opts)
+        .await
+        .unwrap();
+    assert_eq!(c.connection_info().interface, "tcp://127.0.0.1");
+    assert_ne!(
+        c.connection_info().mux,
+        px_wire::ClientConnectionInfo::load(&ctx.client_file)
+            .unwrap()
+            .mux,
+        "the client should use the tunnel's local port"
+    );
+    let results = c
+        .direct_view(Targets::All)
+        .execute_sync("print('tunnelled')", &loud(), T)
+        .await
+        .unwrap();
+    assert!(results.iter().all(|r| r.stdout == "tunnelled\n"));
+    let tunnels = || {
+        let out = Command::new("pgrep")
+            .args(["-f", "fake_ssh.py -N"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    let args = Command::new("pgrep")
+        .args(["-af", "fake_ssh.py -N"])
+        .output()
+        .unwrap();
+    let args = String::from_utf8_lossy(&args.stdout).to_string();
+    assert!(
+        args.contains("-p 2222") && args.contains("tester@gateway"),
+        "{args}"
+    );
+    assert_eq!(args.matches("-L 127.0.0.1:").count(), 7, "{args}");
+    drop(c);
+    assert_eq!(tunnels(), 0, "the ssh process should stop with the client");
+}
+
 async fn pull_repr_returns_each_engines_text_plain(ctx: Arc<Ctx>) {
     let c = ctx.client().await;
     let view = c.direct_view(Targets::All);
@@ -444,6 +492,7 @@ fn main() {
         wrong_key_says_signatures_do_not_match,
         connects_from_profile_and_cluster_file,
         pull_repr_returns_each_engines_text_plain,
+        ssh_tunnel_forwards_every_port_and_stops_with_the_client,
         engine_added_later_appears_in_ids,
         engine_death_fails_its_pending_requests,
         dead_controller_ends_a_wait_with_an_error,
