@@ -20,12 +20,11 @@
 //! alone, with the reason.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use anyhow::Result;
 use bytes::Bytes;
+use px_benches::median;
 use px_wire::{Message, MsgType, Session, Signer, DEFAULT_SCHEME};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -156,8 +155,8 @@ fn measure(workload: &Workload) -> Result<Figures> {
             .all(|m| same_allocations(&m.buffers, &workload.buffers));
     }
     Ok(Figures {
-        serialize_per_s: median(serialize),
-        deserialize_per_s: median(deserialize),
+        serialize_per_s: median(&mut serialize),
+        deserialize_per_s: median(&mut deserialize),
         buffer_shared: (!workload.buffers.is_empty()).then_some(shared),
     })
 }
@@ -171,47 +170,21 @@ fn same_allocations(got: &[Bytes], sent: &[Bytes]) -> bool {
             .all(|(g, s)| g.as_ptr() == s.as_ptr() && g.len() == s.len())
 }
 
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
-
-/// The interpreter with jupyter_client: `PX_PYTHON`, else the workspace venv.
-fn python_path() -> PathBuf {
-    match std::env::var_os("PX_PYTHON").filter(|p| !p.is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python"),
-    }
-}
-
 /// Runs the Python side; on any failure, says why in one line instead of failing the bench.
 fn run_python() -> std::result::Result<PythonReport, String> {
-    let python = python_path();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/wire_codec.py");
-    let output = Command::new(&python)
-        .arg(&script)
-        .args(["--key", KEY])
-        .args(["--count", &COUNT.to_string()])
-        .args(["--reps", &REPS.to_string()])
-        .args(["--buffer-len", &BUFFER_LEN.to_string()])
-        .output()
-        .map_err(|e| {
-            format!(
-                "cannot run {}: {e} (run bash scripts/setup-venv.sh, or set PX_PYTHON)",
-                python.display()
-            )
-        })?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr.lines().last().unwrap_or("no error output");
-        return Err(format!(
-            "{} failed ({}): {last}",
-            script.display(),
-            output.status
-        ));
-    }
-    serde_json::from_slice(&output.stdout)
-        .map_err(|e| format!("unreadable output from {}: {e}", script.display()))
+    px_benches::run_python(
+        "wire_codec.py",
+        &[
+            "--key".into(),
+            KEY.into(),
+            "--count".into(),
+            COUNT.to_string(),
+            "--reps".into(),
+            REPS.to_string(),
+            "--buffer-len".into(),
+            BUFFER_LEN.to_string(),
+        ],
+    )
 }
 
 fn print_report(
