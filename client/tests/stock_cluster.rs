@@ -288,6 +288,56 @@ async fn load_balanced_execute_runs_on_one_engine(ctx: Arc<Ctx>) {
     assert_eq!(pinned[0].engine_id, Some(2));
 }
 
+async fn abort_stops_a_queued_request(ctx: Arc<Ctx>) {
+    let c = ctx.client().await;
+    let view = c.direct_view("1".parse().unwrap());
+    let running = view
+        .execute("import time; time.sleep(1)", &loud())
+        .await
+        .unwrap();
+    let queued = view.execute("print('never')", &loud()).await.unwrap();
+    view.abort(Some(&queued)).await.unwrap();
+    running.get(T).await.unwrap();
+    let results = queued.get(T).await.unwrap();
+    assert_eq!(results[0].status.as_deref(), Some("aborted"));
+    assert_eq!(results[0].stdout, "");
+}
+
+async fn load_balanced_metadata_reaches_the_scheduler(ctx: Arc<Ctx>) {
+    let c = ctx.client().await;
+    let lb = c.load_balanced_view();
+    // follow: the second task must run where the first one ran.
+    let first = lb.execute("pass", &loud()).await.unwrap();
+    let first_engine = first.get(T).await.unwrap()[0].engine_id;
+    for _ in 0..3 {
+        let follower = lb
+            .clone()
+            .follow(first.msg_ids())
+            .execute("pass", &loud())
+            .await
+            .unwrap();
+        assert_eq!(follower.get(T).await.unwrap()[0].engine_id, first_engine);
+    }
+    // after + timeout: a task waiting on a long one times out in the scheduler.
+    let long = lb
+        .execute("import time; time.sleep(3)", &loud())
+        .await
+        .unwrap();
+    let waiting = lb
+        .clone()
+        .after(long.msg_ids())
+        .timeout(0.5)
+        .execute("pass", &loud())
+        .await
+        .unwrap();
+    let err = waiting.get(T).await.unwrap_err();
+    let ClientError::Composite(composite) = err else {
+        panic!("expected a TaskTimeout, got {err:?}");
+    };
+    assert_eq!(composite.errors[0].ename, "TaskTimeout");
+    long.get(T).await.unwrap();
+}
+
 async fn bad_targets_give_one_clear_error(ctx: Arc<Ctx>) {
     let c = ctx.client().await;
     let err = "1:x".parse::<Targets>().unwrap_err().to_string();
@@ -418,6 +468,23 @@ async fn engine_added_later_appears_in_ids(ctx: Arc<Ctx>) {
     assert_eq!(ids, vec![0, 1, 2, 3, 4]);
 }
 
+async fn shutdown_stops_the_target_engine(ctx: Arc<Ctx>) {
+    let c = ctx.client().await;
+    c.direct_view("3".parse().unwrap())
+        .shutdown()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while c.ids().contains(&3) {
+        assert!(
+            Instant::now() < deadline,
+            "engine 3 still registered: {:?}",
+            c.ids()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn engine_death_fails_its_pending_requests(ctx: Arc<Ctx>) {
     let c = ctx.client().await;
     let view = c.direct_view("4".parse().unwrap());
@@ -487,6 +554,8 @@ fn main() {
         outputs_match_what_the_stock_client_collects,
         output_streams_while_the_engines_still_run,
         load_balanced_execute_runs_on_one_engine,
+        abort_stops_a_queued_request,
+        load_balanced_metadata_reaches_the_scheduler,
         bad_targets_give_one_clear_error,
         missing_connection_file_names_the_file,
         wrong_key_says_signatures_do_not_match,
@@ -494,6 +563,7 @@ fn main() {
         pull_repr_returns_each_engines_text_plain,
         ssh_tunnel_forwards_every_port_and_stops_with_the_client,
         engine_added_later_appears_in_ids,
+        shutdown_stops_the_target_engine,
         engine_death_fails_its_pending_requests,
         dead_controller_ends_a_wait_with_an_error,
     ];
