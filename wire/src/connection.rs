@@ -11,6 +11,10 @@ use crate::files::{read_json, write_json};
 use crate::session::Session;
 use crate::signer::{Signer, DEFAULT_SCHEME};
 
+fn none_as_empty<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_deref().unwrap_or(""))
+}
+
 fn default_packer() -> String {
     "json".to_owned()
 }
@@ -28,8 +32,10 @@ pub struct Security {
     /// Z85 CURVE public key of the controller, or null (CURVE is unsupported here).
     #[serde(default)]
     pub curve_serverkey: Option<String>,
-    /// Controller host name; used only to resolve `0.0.0.0` / `*` interfaces.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Controller host name; used only to resolve `0.0.0.0` / `*` interfaces. Always
+    /// written as a string (`""` when unknown): stock `ipengine` refuses a file without it,
+    /// and refuses `null`.
+    #[serde(default, serialize_with = "none_as_empty")]
     pub location: Option<String>,
     /// Packer name: `json` or `orjson` (both UTF-8 JSON on the wire).
     #[serde(default = "default_packer")]
