@@ -181,51 +181,45 @@ fn is_local_name(name: &str) -> bool {
         .unwrap_or(false)
 }
 
-impl ClientConnectionInfo {
-    /// Loads and checks a client connection file.
-    pub fn load(path: &Path) -> Result<Self> {
-        let info: Self = read_json(path, "ipyparallel client connection file")?;
-        info.security.check().map_err(|e| WireError::BadFile {
-            path: path.to_owned(),
-            what: "ipyparallel client connection file",
-            reason: e.to_string(),
-        })?;
-        Ok(info)
-    }
-
-    /// Writes the file (0600, atomically).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        write_json(path, self)
-    }
-
-    /// The endpoint to connect to for `port`, resolving wildcard interfaces.
-    pub fn url(&self, port: u16) -> String {
-        endpoint(&self.interface, self.security.location.as_deref(), port)
-    }
+/// Reads a connection file and refuses settings we cannot honour, naming the file.
+fn load_checked<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+    security: impl FnOnce(&T) -> &Security,
+) -> Result<T> {
+    let info: T = read_json(path, what)?;
+    security(&info).check().map_err(|e| WireError::BadFile {
+        path: path.to_owned(),
+        what,
+        reason: e.to_string(),
+    })?;
+    Ok(info)
 }
 
-impl EngineConnectionInfo {
-    /// Loads and checks an engine connection file.
-    pub fn load(path: &Path) -> Result<Self> {
-        let info: Self = read_json(path, "ipyparallel engine connection file")?;
-        info.security.check().map_err(|e| WireError::BadFile {
-            path: path.to_owned(),
-            what: "ipyparallel engine connection file",
-            reason: e.to_string(),
-        })?;
-        Ok(info)
-    }
+/// `load`, `save` and `url`, identical for both connection files.
+macro_rules! connection_file {
+    ($ty:ty, $what:literal) => {
+        impl $ty {
+            #[doc = concat!("Loads and checks an ", $what, ".")]
+            pub fn load(path: &Path) -> Result<Self> {
+                load_checked(path, $what, |i: &Self| &i.security)
+            }
 
-    /// Writes the file (0600, atomically).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        write_json(path, self)
-    }
+            /// Writes the file (0600, atomically).
+            pub fn save(&self, path: &Path) -> Result<()> {
+                write_json(path, self)
+            }
 
-    /// The endpoint to connect to for `port`, resolving wildcard interfaces.
-    pub fn url(&self, port: u16) -> String {
-        endpoint(&self.interface, self.security.location.as_deref(), port)
-    }
+            /// The endpoint to connect to for `port`, resolving wildcard interfaces.
+            pub fn url(&self, port: u16) -> String {
+                endpoint(&self.interface, self.security.location.as_deref(), port)
+            }
+        }
+    };
 }
+
+connection_file!(ClientConnectionInfo, "ipyparallel client connection file");
+connection_file!(EngineConnectionInfo, "ipyparallel engine connection file");
 
 #[cfg(test)]
 mod tests {
