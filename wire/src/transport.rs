@@ -33,6 +33,8 @@ pub enum SocketKind {
     XPub,
     /// Subscribers (always to everything: ipyparallel filters by parent session, not topic).
     Sub,
+    /// A kernel's heartbeat: echoes each request.
+    Rep,
 }
 
 enum Inner {
@@ -41,6 +43,7 @@ enum Inner {
     Pub(zeromq::PubSocket),
     XPub(zeromq::XPubSocket),
     Sub(zeromq::SubSocket),
+    Rep(zeromq::RepSocket),
 }
 
 /// A ZeroMQ socket speaking multipart frames.
@@ -81,6 +84,7 @@ impl Socket {
             SocketKind::Pub => Inner::Pub(zeromq::PubSocket::with_options(options)),
             SocketKind::XPub => Inner::XPub(zeromq::XPubSocket::with_options(options)),
             SocketKind::Sub => Inner::Sub(zeromq::SubSocket::with_options(options)),
+            SocketKind::Rep => Inner::Rep(zeromq::RepSocket::with_options(options)),
         };
         Ok(Socket {
             inner,
@@ -103,6 +107,7 @@ impl Socket {
             Inner::Pub(s) => s.bind(endpoint).await,
             Inner::XPub(s) => s.bind(endpoint).await,
             Inner::Sub(s) => s.bind(endpoint).await,
+            Inner::Rep(s) => s.bind(endpoint).await,
         }
         .map_err(|e| socket_err(endpoint, e))?;
         self.endpoint = bound.to_string();
@@ -119,6 +124,7 @@ impl Socket {
                 Inner::Pub(s) => s.connect(endpoint).await,
                 Inner::XPub(s) => s.connect(endpoint).await,
                 Inner::Sub(s) => s.connect(endpoint).await,
+                Inner::Rep(s) => s.connect(endpoint).await,
             }
         };
         match tokio::time::timeout(timeout, fut).await {
@@ -159,6 +165,7 @@ impl Socket {
             Inner::Dealer(s) => s.send(msg).await,
             Inner::Pub(s) => s.send(msg).await,
             Inner::XPub(s) => s.send(msg).await,
+            Inner::Rep(s) => s.send(msg).await,
             Inner::Sub(_) => return Err(socket_err(&self.endpoint, "SUB sockets cannot send")),
         };
         r.map_err(|e| socket_err(&self.endpoint, e))
@@ -172,6 +179,7 @@ impl Socket {
             Inner::Dealer(s) => s.recv().await,
             Inner::XPub(s) => s.recv().await,
             Inner::Sub(s) => s.recv().await,
+            Inner::Rep(s) => s.recv().await,
             Inner::Pub(_) => return Err(socket_err(&self.endpoint, "PUB sockets cannot receive")),
         };
         r.map(ZmqMessage::into_vec)
