@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::error::{Result, WireError};
 use crate::files::{read_json, write_json};
 use crate::session::Session;
-use crate::signer::{Signer, DEFAULT_SCHEME};
+use crate::signer::{default_scheme, Signer};
 
 fn none_as_empty<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(v.as_deref().unwrap_or(""))
@@ -17,10 +17,6 @@ fn none_as_empty<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok
 
 fn default_packer() -> String {
     "json".to_owned()
-}
-
-fn default_scheme() -> String {
-    DEFAULT_SCHEME.to_owned()
 }
 
 /// Fields both files share: how to sign, how to pack, where the controller is.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, WireError};
 use crate::files::{read_json, write_json};
 use crate::session::Session;
-use crate::signer::{Signer, DEFAULT_SCHEME};
+use crate::signer::{default_scheme, Signer};
 
 fn default_transport() -> String {
     "tcp".to_owned()
@@ -15,10 +15,6 @@ fn default_transport() -> String {
 
 fn default_ip() -> String {
     "127.0.0.1".to_owned()
-}
-
-fn default_scheme() -> String {
-    DEFAULT_SCHEME.to_owned()
 }
 
 /// Ports, key and transport of one kernel, as jupyter_client writes them.

@@ -15,6 +15,11 @@ pub const REPLAY_MEMORY: usize = 1 << 16;
 /// The only scheme stock ipyparallel uses; other hashlib names are refused up front.
 pub const DEFAULT_SCHEME: &str = "hmac-sha256";
 
+/// serde default for `signature_scheme` fields of the files that carry a key.
+pub(crate) fn default_scheme() -> String {
+    DEFAULT_SCHEME.to_owned()
+}
+
 /// Signs and verifies messages with one shared key.
 ///
 /// The key is the UTF-8 bytes of the `key` string of a connection file (not hex-decoded).
