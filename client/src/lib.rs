@@ -44,6 +44,6 @@ pub use remote_error::{
     AlreadyDisplayedError, CompositeError, RemoteError, ReplyStatus, TaskAborted, TB_LIMIT,
 };
 pub use targets::{Targets, TargetsError};
-pub use tracker::{EngineResult, OutputEvent, StreamName};
+pub use tracker::{apply_carriage_returns, EngineResult, OutputEvent, StreamName};
 pub use tunnel::SshOptions;
 pub use view::{DirectView, ExecuteOptions, LoadBalancedView};

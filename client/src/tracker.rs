@@ -125,7 +125,7 @@ impl EngineResult {
 
 /// Removes text overwritten by carriage returns, line by line, as ipyparallel does: on each
 /// line, everything up to the last `\r` that has more text after it is dropped.
-pub(crate) fn apply_carriage_returns(text: &str) -> String {
+pub fn apply_carriage_returns(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
