@@ -1,0 +1,160 @@
+"""IPython's InteractiveShell, with its display, tracebacks and pager sent to the supervisor.
+
+Imported only when IPython is importable; the adapter gives it the same interface as
+BasicShell.
+"""
+
+import traceback
+
+from px_worker.output import emit, error_event
+from px_worker.state import running_user_code
+
+
+def make_ipython_shell():
+    from IPython.core import page, payloadpage
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.completer import provisionalcompleter, rectify_completions
+    from IPython.utils.tokenutil import token_at_cursor
+    from traitlets.config import Config
+
+    class PxDisplayPublisher(DisplayPublisher):
+        """Sends display()/update_display()/clear_output() to the supervisor."""
+
+        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kw):
+            self._validate_data(data, metadata)
+            emit(
+                {
+                    "type": "update_display_data" if update else "display_data",
+                    "data": data,
+                    "metadata": metadata or {},
+                    "transient": transient or {},
+                }
+            )
+
+        def clear_output(self, wait=False):
+            emit({"type": "clear_output", "wait": bool(wait)})
+
+    class PxDisplayHook(DisplayHook):
+        """Sends the last expression's value as an execute_result."""
+
+        def start_displayhook(self):
+            self.px_msg = {"type": "execute_result", "data": {}, "metadata": {}}
+
+        def write_output_prompt(self):
+            self.px_msg["execution_count"] = self.prompt_count
+
+        def write_format_data(self, format_dict, md_dict=None):
+            self.px_msg["data"] = format_dict
+            self.px_msg["metadata"] = md_dict or {}
+
+        def finish_displayhook(self):
+            msg, self.px_msg = self.px_msg, None
+            if msg and msg["data"]:
+                emit(msg)
+
+    class PxShell(InteractiveShell):
+        """InteractiveShell whose tracebacks, exits and pager go to the supervisor."""
+
+        px_last_traceback = None
+
+        def _showtraceback(self, etype, evalue, stb):
+            self.px_last_traceback = stb
+            emit(error_event(etype, evalue, stb))
+
+        def ask_exit(self):
+            self.exit_now = True
+            self.payload_manager.write_payload({"source": "ask_exit", "keepkernel": False})
+
+        def enable_gui(self, gui=None):
+            pass
+
+    config = Config()
+    # Engines run by the dozen: an on-disk history database would be a lock contention point
+    # and a file written into the user's profile. In/Out/_i still work from memory.
+    config.HistoryManager.hist_file = ":memory:"
+    shell = PxShell.instance(
+        config=config, displayhook_class=PxDisplayHook, display_pub_class=PxDisplayPublisher
+    )
+    shell.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
+
+    class IPythonAdapter:
+        kind = "ipython"
+
+        @property
+        def execution_count(self):
+            return shell.execution_count
+
+        def execute(self, code, silent, store_history, user_expressions):
+            shell.px_last_traceback = None
+            result = None
+            try:
+                with running_user_code():
+                    result = shell.run_cell(code, store_history=store_history, silent=silent)
+            except BaseException as exc:
+                # An interrupt that hit IPython's machinery outside run_code.
+                stb = [line.rstrip("\n") for line in traceback.format_exception_only(type(exc), exc)]
+                emit(error_event(type(exc), exc, stb))
+                return {
+                    "type": "execute_reply",
+                    "status": "error",
+                    "execution_count": shell.execution_count - 1,
+                    "ename": type(exc).__name__,
+                    "evalue": str(exc),
+                    "traceback": stb,
+                }
+            reply = {"type": "execute_reply", "execution_count": shell.execution_count - 1}
+            if result.success:
+                reply["status"] = "ok"
+                with running_user_code():
+                    reply["user_expressions"] = shell.user_expressions(user_expressions or {})
+            else:
+                err = result.error_before_exec or result.error_in_exec
+                reply.update(
+                    status="error",
+                    ename=type(err).__name__,
+                    evalue=str(err),
+                    traceback=shell.px_last_traceback or [],
+                )
+            return reply
+
+        def read_payload(self):
+            payload = shell.payload_manager.read_payload()
+            shell.payload_manager.clear_payload()
+            return payload
+
+        def is_complete(self, code):
+            status, indent = shell.input_transformer_manager.check_complete(code)
+            return {"status": status, "indent": " " * (indent or 0)}
+
+        def complete(self, code, cursor_pos):
+            # ipykernel's default path: typed completions (Jedi when installed), whose
+            # ranges may start before the token; the legacy shell.complete() finds
+            # nothing when Jedi is on.
+            with provisionalcompleter():
+                raw = shell.Completer.completions(code, cursor_pos)
+                completions = list(rectify_completions(code, raw))
+            types = [
+                {"start": c.start, "end": c.end, "text": c.text, "type": c.type, "signature": c.signature}
+                for c in completions
+            ]
+            start = completions[0].start if completions else cursor_pos
+            end = completions[0].end if completions else cursor_pos
+            return {
+                "matches": [c.text for c in completions],
+                "cursor_start": start,
+                "cursor_end": end,
+                "metadata": {"_jupyter_types_experimental": types},
+            }
+
+        def inspect(self, code, cursor_pos, detail_level):
+            name = token_at_cursor(code, cursor_pos)
+            try:
+                bundle = shell.object_inspect_mime(name, detail_level=detail_level)
+            except KeyError:
+                return {"found": False, "data": {}, "metadata": {}}
+            bundle.pop("text/html", None)
+            return {"found": True, "data": bundle, "metadata": {}}
+
+    return IPythonAdapter(), shell

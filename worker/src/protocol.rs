@@ -1,0 +1,185 @@
+//! The frames exchanged with the Python side (`python/px_worker.py`), as typed enums.
+//!
+//! Every frame is a JSON object with a `type`. Frames from the child that ask for a *sync
+//! point* carry a `seq`: the supervisor first drains both output pipes, then emits the event,
+//! then answers `ack` with the same `seq`, so output written before the event is never
+//! reported after it. Input requests are answered by `input_reply` instead.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::event::{DisplayData, ErrorInfo, MimeBundle};
+use crate::reply::{Completion, Inspection, ReplyStatus};
+use crate::request::ExecuteRequest;
+
+/// Requests and answers sent to the child.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum ToChild {
+    Execute(ExecuteRequest),
+    IsComplete {
+        code: String,
+    },
+    Complete {
+        code: String,
+        cursor_pos: usize,
+    },
+    Inspect {
+        code: String,
+        cursor_pos: usize,
+        detail_level: u8,
+    },
+    /// The sync point `seq` is done: output before it has been emitted.
+    Ack {
+        seq: u64,
+    },
+    /// The answer to `input_request` `seq`; `None` makes `input()` raise `EOFError`.
+    InputReply {
+        seq: u64,
+        value: Option<String>,
+    },
+    Shutdown,
+}
+
+/// Everything the child sends.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum FromChild {
+    Hello {
+        token: String,
+        pid: u32,
+        python: String,
+        ipython: Option<String>,
+        shell: String,
+    },
+    DisplayData {
+        #[serde(flatten)]
+        display: DisplayData,
+        seq: Option<u64>,
+    },
+    UpdateDisplayData {
+        #[serde(flatten)]
+        display: DisplayData,
+        seq: Option<u64>,
+    },
+    ClearOutput {
+        #[serde(default)]
+        wait: bool,
+        seq: Option<u64>,
+    },
+    ExecuteResult {
+        execution_count: u32,
+        #[serde(default)]
+        data: MimeBundle,
+        #[serde(default)]
+        metadata: Map<String, Value>,
+        seq: Option<u64>,
+    },
+    Error {
+        #[serde(flatten)]
+        error: ErrorInfo,
+        seq: Option<u64>,
+    },
+    /// A stream switch: drain the pipes, then ack.
+    Sync {
+        seq: u64,
+    },
+    InputRequest {
+        #[serde(default)]
+        prompt: String,
+        #[serde(default)]
+        password: bool,
+        seq: u64,
+    },
+    ExecuteReply(Box<ExecuteReplyFrame>),
+    IsCompleteReply {
+        status: String,
+        #[serde(default)]
+        indent: String,
+    },
+    CompleteReply(Completion),
+    InspectReply(Inspection),
+    ShutdownReply,
+    /// The Python side could not handle a request (a bug or an interrupt in its own code).
+    Failed {
+        message: String,
+    },
+}
+
+/// The child's `execute_reply`, before the supervisor adds what only it knows.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ExecuteReplyFrame {
+    pub status: ReplyStatus,
+    pub execution_count: u32,
+    pub ename: Option<String>,
+    pub evalue: Option<String>,
+    #[serde(default)]
+    pub traceback: Vec<String>,
+    #[serde(default)]
+    pub user_expressions: Map<String, Value>,
+    #[serde(default)]
+    pub payload: Vec<Value>,
+}
+
+/// A frame that is JSON but not one we understand. If it asked for a sync point it is still
+/// acked, or the child would wait forever.
+#[derive(Debug)]
+pub(crate) struct Malformed {
+    pub seq: Option<u64>,
+    pub reason: String,
+}
+
+impl FromChild {
+    /// Parses one frame body.
+    pub(crate) fn parse(body: &[u8]) -> Result<FromChild, Malformed> {
+        serde_json::from_slice(body).map_err(|e| Malformed {
+            seq: serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|v| v.get("seq").and_then(Value::as_u64)),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The sync point this frame opens, if it must be acked.
+    pub(crate) fn ack_seq(&self) -> Option<u64> {
+        match self {
+            FromChild::DisplayData { seq, .. }
+            | FromChild::UpdateDisplayData { seq, .. }
+            | FromChild::ClearOutput { seq, .. }
+            | FromChild::ExecuteResult { seq, .. }
+            | FromChild::Error { seq, .. } => *seq,
+            FromChild::Sync { seq } => Some(*seq),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_frame_parses_with_its_seq() {
+        let frame = br#"{"type":"display_data","data":{"text/plain":"x"},"metadata":{},"transient":{"display_id":"d"},"seq":7}"#;
+        let msg = FromChild::parse(frame).unwrap();
+        assert_eq!(msg.ack_seq(), Some(7));
+        match msg {
+            FromChild::DisplayData { display, .. } => assert_eq!(display.display_id(), Some("d")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_frame_keeps_its_seq_for_the_ack() {
+        let bad = FromChild::parse(br#"{"type":"mystery","seq":3}"#).unwrap_err();
+        assert_eq!(bad.seq, Some(3));
+    }
+
+    #[test]
+    fn execute_request_serializes_flat() {
+        let v = serde_json::to_value(ToChild::Execute(ExecuteRequest::new("1"))).unwrap();
+        assert_eq!(v["type"], "execute");
+        assert_eq!(v["code"], "1");
+        assert_eq!(v["store_history"], true);
+    }
+}

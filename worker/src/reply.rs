@@ -1,0 +1,81 @@
+//! The answers: how an execution ended, and the replies of the kernel's helper requests.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::event::{ErrorInfo, MimeBundle};
+
+/// How an execution ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplyStatus {
+    /// The code ran to the end.
+    Ok,
+    /// The code raised, or the worker died while running it.
+    Error,
+    /// The code did not run to an end of its own: the worker was shut down or restarted.
+    Aborted,
+}
+
+/// The end of an execution, as Jupyter's `execute_reply` carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecuteReply {
+    /// How it ended.
+    pub status: ReplyStatus,
+    /// The count of the last stored execution (this one, unless silent): IPython's
+    /// `execution_count - 1` after the run, which is what `execute_reply` reports.
+    pub execution_count: u32,
+    /// The exception, when `status` is `Error`.
+    pub error: Option<ErrorInfo>,
+    /// The values of the request's `user_expressions`, by name (each a Jupyter
+    /// `{status, data, metadata}` or error dict).
+    pub user_expressions: Map<String, Value>,
+    /// IPython payloads (`page` for `obj?`, `ask_exit` for `exit`, `set_next_input`).
+    pub payload: Vec<Value>,
+    /// True when the Python child died during this execution and was replaced: the
+    /// namespace is new and counting starts again.
+    pub worker_restarted: bool,
+}
+
+/// Whether a cell is ready to run, as Jupyter's `is_complete_reply` says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IsComplete {
+    /// Run it.
+    Complete,
+    /// Wait for more lines; the next one should start with `indent`.
+    Incomplete {
+        /// Suggested indentation of the next line.
+        indent: String,
+    },
+    /// It will never compile: run it to show the error.
+    Invalid,
+    /// The shell could not tell.
+    Unknown,
+}
+
+/// Completions at a cursor position, as Jupyter's `complete_reply` carries them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Completion {
+    /// Candidate texts that replace `cursor_start..cursor_end`.
+    pub matches: Vec<String>,
+    /// Start of the replaced range, in Unicode code points from the start of the code.
+    pub cursor_start: usize,
+    /// End of the replaced range, in code points.
+    pub cursor_end: usize,
+    /// Extra data (IPython's experimental typed completions go here).
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+}
+
+/// Help for the name at a cursor position, as Jupyter's `inspect_reply` carries it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Inspection {
+    /// Whether a name was found there.
+    pub found: bool,
+    /// The help text (`text/plain`, with ANSI colours from IPython).
+    #[serde(default)]
+    pub data: MimeBundle,
+    /// Metadata for `data`.
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+}

@@ -1,0 +1,602 @@
+//! The task that owns the Python child: one request at a time, restarts after crashes.
+//!
+//! A [`Worker`](crate::Worker) is a handle; this task does the work. Requests arrive on a
+//! queue and are served in order (the child is single-threaded, and the kernel's shell
+//! channel is sequential anyway). While serving one, the task watches four things at once:
+//! the channel, both output pipes, and the child's exit, so a crash is noticed whatever the
+//! child was doing. Interrupts and kills do not go through the queue: the handle signals the
+//! process group directly, because the task is busy exactly when an interrupt is wanted.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+use crate::config::WorkerConfig;
+use crate::error::{Result, WorkerError};
+use crate::event::{ErrorInfo, Event, StreamName};
+use crate::idle_output::IdleOutput;
+use crate::info::WorkerInfo;
+use crate::partial_lines::PartialLines;
+use crate::process::{Activity, Ended, Process};
+use crate::protocol::{ExecuteReplyFrame, FromChild, ToChild};
+use crate::reply::{ExecuteReply, ReplyStatus};
+use crate::request::ExecuteRequest;
+
+/// How long a child whose channel closed may take to be reaped by itself: long enough to
+/// report its own exit code (`os._exit(3)` closes the socket a moment before it is a zombie),
+/// short enough that a wedged child does not delay the restart.
+const DEATH_GRACE: Duration = Duration::from_secs(1);
+
+/// How long an idle child may take to exit after a `shutdown` request before it is killed.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// State shared between the handle and the task, read without asking the task.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// Process group of the current child; 0 while there is none.
+    pub pgid: AtomicI32,
+    /// Facts about the current child.
+    pub info: Mutex<Option<WorkerInfo>>,
+    /// Set by `restart()` before it kills the child: the death that follows was asked for,
+    /// so it is reported as an aborted execution and not answered by an automatic restart.
+    pub restarting: AtomicBool,
+}
+
+/// Work for the task.
+pub(crate) enum Command {
+    Execute(ExecuteJob),
+    Query {
+        request: ToChild,
+        reply: oneshot::Sender<Result<FromChild>>,
+    },
+    Restart {
+        done: oneshot::Sender<Result<WorkerInfo>>,
+    },
+}
+
+/// One execution: where its events go and where input answers come from.
+pub(crate) struct ExecuteJob {
+    pub request: ExecuteRequest,
+    pub updates: mpsc::Sender<Update>,
+    /// Answers to input requests; `None` refuses (the code sees `EOFError`).
+    pub input: mpsc::UnboundedReceiver<Option<String>>,
+}
+
+/// What an [`Execution`](crate::Execution) receives.
+pub(crate) enum Update {
+    Event(Event),
+    Reply(ExecuteReply),
+}
+
+/// How serving an execution ended, before the task cleans up.
+enum Outcome {
+    Replied(ExecuteReply),
+    Gone(String),
+    Stopped,
+}
+
+pub(crate) struct Supervisor {
+    config: WorkerConfig,
+    commands: mpsc::UnboundedReceiver<Command>,
+    stop: watch::Receiver<bool>,
+    shared: Arc<Shared>,
+    process: Option<Process>,
+    idle: IdleOutput,
+    /// The count of the last stored execution, to number a cell that a crash cut short.
+    last_count: u32,
+}
+
+impl Supervisor {
+    pub(crate) fn new(
+        config: WorkerConfig,
+        process: Process,
+        commands: mpsc::UnboundedReceiver<Command>,
+        stop: watch::Receiver<bool>,
+        shared: Arc<Shared>,
+    ) -> Self {
+        let mut supervisor = Supervisor {
+            config,
+            commands,
+            stop,
+            shared,
+            process: None,
+            idle: IdleOutput::default(),
+            last_count: 0,
+        };
+        supervisor.adopt(process);
+        supervisor
+    }
+
+    /// Serves commands until the handle is dropped or shut down, then ends the child.
+    pub(crate) async fn run(mut self) {
+        while let Some(command) = self.next_command().await {
+            match command {
+                Command::Execute(job) => self.execute(job).await,
+                Command::Query { request, reply } => {
+                    let answer = self.query(request).await;
+                    let _ = reply.send(answer);
+                }
+                Command::Restart { done } => {
+                    self.stop_process(false).await;
+                    self.shared.restarting.store(false, Ordering::SeqCst);
+                    let started = self.ensure_process().await.map(|p| p.info().clone());
+                    let _ = done.send(started);
+                }
+            }
+            if self.stopping() {
+                break;
+            }
+        }
+        self.stop_process(true).await;
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow() || self.stop.has_changed().is_err()
+    }
+
+    /// Waits for the next command while keeping an eye on the idle child.
+    async fn next_command(&mut self) -> Option<Command> {
+        loop {
+            if self.stopping() {
+                return None;
+            }
+            let Some(process) = self.process.as_mut() else {
+                return tokio::select! {
+                    command = self.commands.recv() => command,
+                    () = stopped(&mut self.stop) => None,
+                };
+            };
+            let activity = tokio::select! {
+                command = self.commands.recv() => return command,
+                () = stopped(&mut self.stop) => return None,
+                activity = process.next_activity() => activity,
+            };
+            match activity {
+                Activity::Output(name, text) => self.idle.push_stream(name, text),
+                Activity::Frame(body) => match FromChild::parse(&body) {
+                    Ok(msg) => {
+                        let ack = msg.ack_seq();
+                        match event_of(msg) {
+                            Ok(event) => self.idle.push(event),
+                            Err(other) => {
+                                tracing::debug!("unexpected frame from an idle worker: {other:?}")
+                            }
+                        }
+                        if let Some(seq) = ack {
+                            let _ = process.send(&ToChild::Ack { seq }).await;
+                        }
+                    }
+                    Err(bad) => tracing::warn!("malformed frame from the worker: {}", bad.reason),
+                },
+                Activity::Gone(how) => {
+                    tracing::debug!("idle worker gone: {how}");
+                    let ended = self.bury().await;
+                    for (name, text) in ended.output {
+                        self.idle.push_stream(name, text);
+                    }
+                    if !self.restart_requested() {
+                        tracing::warn!(
+                            "the Python worker died while idle ({}); restarting it",
+                            ended.how
+                        );
+                        self.idle.push(died_event(&ended.how));
+                        self.restart_after_death().await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn execute(&mut self, job: ExecuteJob) {
+        let ExecuteJob {
+            request,
+            updates,
+            mut input,
+        } = job;
+        let mut sink = Sink {
+            updates,
+            stop: self.stop.clone(),
+            lines: PartialLines::default(),
+        };
+        let counted = request.store_history && !request.silent;
+        if let Err(e) = self.ensure_process().await {
+            for event in self.idle.take() {
+                sink.event(event).await;
+            }
+            let error = ErrorInfo {
+                ename: "WorkerStartError".into(),
+                evalue: e.to_string(),
+                traceback: vec![e.to_string()],
+            };
+            sink.event(Event::Error(error.clone())).await;
+            sink.reply(error_reply(self.last_count, Some(error), false))
+                .await;
+            return;
+        }
+        for event in self.idle.take() {
+            sink.event(event).await;
+        }
+        match self.serve_execute(request, &mut sink, &mut input).await {
+            Outcome::Replied(reply) => {
+                self.last_count = reply.execution_count;
+                sink.reply(reply).await;
+            }
+            Outcome::Stopped => {
+                self.stop_process(false).await;
+                sink.reply(aborted_reply(self.last_count)).await;
+            }
+            Outcome::Gone(how) => {
+                tracing::debug!("worker gone during an execution: {how}");
+                let requested = self.restart_requested();
+                let ended = self.bury().await;
+                for (name, text) in ended.output {
+                    sink.stream(name, text).await;
+                }
+                let count = self.last_count + u32::from(counted);
+                if requested || self.stopping() {
+                    sink.reply(aborted_reply(count)).await;
+                } else {
+                    let Event::Error(error) = died_event(&ended.how) else {
+                        unreachable!("died_event makes an error")
+                    };
+                    sink.event(Event::Error(error.clone())).await;
+                    sink.reply(error_reply(count, Some(error), true)).await;
+                    self.restart_after_death().await;
+                }
+            }
+        }
+    }
+
+    /// Sends the request and relays what the child does until its reply.
+    async fn serve_execute(
+        &mut self,
+        request: ExecuteRequest,
+        sink: &mut Sink,
+        input: &mut mpsc::UnboundedReceiver<Option<String>>,
+    ) -> Outcome {
+        let Some(process) = self.process.as_mut() else {
+            return Outcome::Gone("no process".into());
+        };
+        if let Err(e) = process.send(&ToChild::Execute(request)).await {
+            return Outcome::Gone(format!("sending the request failed: {e}"));
+        }
+        let mut waiting_input: Option<u64> = None;
+        loop {
+            let held_until = sink.lines.deadline();
+            let step = tokio::select! {
+                activity = process.next_activity() => Step::Activity(activity),
+                answer = input.recv(), if waiting_input.is_some() => Step::Input(answer.flatten()),
+                () = sleep_until(held_until), if held_until.is_some() => Step::Release,
+                () = stopped(&mut self.stop) => return Outcome::Stopped,
+            };
+            let activity = match step {
+                Step::Activity(activity) => activity,
+                Step::Release => {
+                    sink.release().await;
+                    continue;
+                }
+                Step::Input(value) => {
+                    let seq = waiting_input.take().unwrap_or_default();
+                    if let Err(e) = process.send(&ToChild::InputReply { seq, value }).await {
+                        return Outcome::Gone(format!("sending input failed: {e}"));
+                    }
+                    continue;
+                }
+            };
+            let body = match activity {
+                Activity::Output(name, text) => {
+                    sink.stream(name, text).await;
+                    continue;
+                }
+                Activity::Gone(how) => return Outcome::Gone(how),
+                Activity::Frame(body) => body,
+            };
+            // Everything written before this frame was sent is in the pipes now.
+            for (name, text) in process.drain_output() {
+                sink.stream(name, text).await;
+            }
+            sink.release().await;
+            let msg = match FromChild::parse(&body) {
+                Ok(msg) => msg,
+                Err(bad) => {
+                    tracing::warn!("malformed frame from the worker: {}", bad.reason);
+                    if let Some(seq) = bad.seq {
+                        let _ = process.send(&ToChild::Ack { seq }).await;
+                    }
+                    continue;
+                }
+            };
+            let ack = msg.ack_seq();
+            match msg {
+                FromChild::ExecuteReply(frame) => return Outcome::Replied(reply_of(*frame)),
+                FromChild::InputRequest {
+                    prompt,
+                    password,
+                    seq,
+                } => {
+                    waiting_input = Some(seq);
+                    sink.event(Event::InputRequest { prompt, password }).await;
+                }
+                msg => match event_of(msg) {
+                    Ok(event) => sink.event(event).await,
+                    Err(FromChild::Sync { .. }) => {}
+                    Err(other) => {
+                        tracing::debug!("unexpected frame during an execution: {other:?}")
+                    }
+                },
+            }
+            if let Some(seq) = ack {
+                if let Err(e) = process.send(&ToChild::Ack { seq }).await {
+                    return Outcome::Gone(format!("sending an ack failed: {e}"));
+                }
+            }
+        }
+    }
+
+    /// Sends a helper request (is_complete, complete, inspect) and waits for its answer.
+    async fn query(&mut self, request: ToChild) -> Result<FromChild> {
+        self.ensure_process().await?;
+        let Some(process) = self.process.as_mut() else {
+            return Err(WorkerError::Closed);
+        };
+        let how = match process.send(&request).await {
+            Err(e) => format!("sending the request failed: {e}"),
+            Ok(()) => loop {
+                let activity = tokio::select! {
+                    activity = process.next_activity() => activity,
+                    () = stopped(&mut self.stop) => return Err(WorkerError::Closed),
+                };
+                let body = match activity {
+                    Activity::Output(name, text) => {
+                        self.idle.push_stream(name, text);
+                        continue;
+                    }
+                    Activity::Gone(how) => break how,
+                    Activity::Frame(body) => body,
+                };
+                let msg = match FromChild::parse(&body) {
+                    Ok(msg) => msg,
+                    Err(bad) => {
+                        tracing::warn!("malformed frame from the worker: {}", bad.reason);
+                        continue;
+                    }
+                };
+                if let Some(seq) = msg.ack_seq() {
+                    let _ = process.send(&ToChild::Ack { seq }).await;
+                }
+                match msg {
+                    FromChild::IsCompleteReply { .. }
+                    | FromChild::CompleteReply(_)
+                    | FromChild::InspectReply(_)
+                    | FromChild::Failed { .. } => return Ok(msg),
+                    msg => match event_of(msg) {
+                        Ok(event) => self.idle.push(event),
+                        Err(other) => tracing::debug!("unexpected frame during a query: {other:?}"),
+                    },
+                }
+            },
+        };
+        tracing::debug!("worker gone during a query: {how}");
+        let ended = self.bury().await;
+        for (name, text) in ended.output {
+            self.idle.push_stream(name, text);
+        }
+        if !self.restart_requested() {
+            self.restart_after_death().await;
+        }
+        Err(WorkerError::Died(ended.how))
+    }
+
+    fn restart_requested(&self) -> bool {
+        self.shared.restarting.load(Ordering::SeqCst)
+    }
+
+    /// Starts a child if there is none (after a crash whose restart failed, say).
+    async fn ensure_process(&mut self) -> Result<&mut Process> {
+        if self.process.is_none() {
+            let process = tokio::select! {
+                process = Process::start(&self.config) => process?,
+                // Dropping the start future kills the half-started child.
+                () = stopped(&mut self.stop) => return Err(WorkerError::Closed),
+            };
+            self.adopt(process);
+        }
+        self.process.as_mut().ok_or(WorkerError::Closed)
+    }
+
+    fn adopt(&mut self, mut process: Process) {
+        for (name, text) in process.take_startup_output() {
+            self.idle.push_stream(name, text);
+        }
+        self.shared.pgid.store(process.pgid(), Ordering::SeqCst);
+        *lock(&self.shared.info) = Some(process.info().clone());
+        self.last_count = 0;
+        self.process = Some(process);
+    }
+
+    async fn restart_after_death(&mut self) {
+        if self.stopping() {
+            return;
+        }
+        if let Err(e) = self.ensure_process().await {
+            tracing::error!("restarting the Python worker failed: {e}");
+            self.idle.push_stream(
+                StreamName::Stderr,
+                format!("[px-worker: restarting Python failed: {e}]\n"),
+            );
+        }
+    }
+
+    /// Takes the dead (or useless) child away and reaps it.
+    async fn bury(&mut self) -> Ended {
+        self.forget_process();
+        match self.process.take() {
+            Some(process) => process.terminate(DEATH_GRACE).await,
+            None => Ended {
+                how: "no process".into(),
+                output: Vec::new(),
+            },
+        }
+    }
+
+    /// Ends the child, asking it to exit first when `graceful` (it is idle then).
+    async fn stop_process(&mut self, graceful: bool) {
+        self.forget_process();
+        let Some(mut process) = self.process.take() else {
+            return;
+        };
+        let grace = if graceful {
+            let _ = tokio::time::timeout(Duration::from_secs(1), process.send(&ToChild::Shutdown))
+                .await;
+            SHUTDOWN_GRACE
+        } else {
+            Duration::ZERO
+        };
+        let ended = process.terminate(grace).await;
+        tracing::debug!("Python worker stopped ({})", ended.how);
+    }
+
+    fn forget_process(&mut self) {
+        self.shared.pgid.store(0, Ordering::SeqCst);
+        *lock(&self.shared.info) = None;
+    }
+}
+
+/// Delivers an execution's updates; gives up when the worker stops, so that an
+/// [`Execution`](crate::Execution) nobody reads cannot hold a shutdown back.
+struct Sink {
+    updates: mpsc::Sender<Update>,
+    stop: watch::Receiver<bool>,
+    lines: PartialLines,
+}
+
+impl Sink {
+    async fn stream(&mut self, name: StreamName, text: String) {
+        for event in self.lines.push(name, text) {
+            self.deliver(Update::Event(event)).await;
+        }
+    }
+
+    /// Emits held partial output; called before anything that must come after it.
+    async fn release(&mut self) {
+        if let Some(event) = self.lines.flush() {
+            self.deliver(Update::Event(event)).await;
+        }
+    }
+
+    async fn event(&mut self, event: Event) {
+        self.release().await;
+        self.deliver(Update::Event(event)).await;
+    }
+
+    async fn reply(&mut self, reply: ExecuteReply) {
+        self.release().await;
+        self.deliver(Update::Reply(reply)).await;
+    }
+
+    async fn deliver(&self, update: Update) {
+        let mut stop = self.stop.clone();
+        tokio::select! {
+            biased;
+            // A dropped Execution is fine: the code runs to its end regardless.
+            _ = self.updates.send(update) => {}
+            () = stopped(&mut stop) => {}
+        }
+    }
+}
+
+/// What woke up the execution loop.
+enum Step {
+    Activity(Activity),
+    Input(Option<String>),
+    Release,
+}
+
+/// Sleeps until `deadline`; callers only poll it when there is one.
+async fn sleep_until(deadline: Option<Instant>) {
+    if let Some(deadline) = deadline {
+        tokio::time::sleep_until(deadline).await;
+    }
+}
+
+/// Resolves once the handle asked to stop or is gone.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|&stop| stop).await;
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The event a frame stands for, or the frame back if it is not an event.
+fn event_of(msg: FromChild) -> Result<Event, FromChild> {
+    Ok(match msg {
+        FromChild::DisplayData { display, .. } => Event::DisplayData(display),
+        FromChild::UpdateDisplayData { display, .. } => Event::UpdateDisplayData(display),
+        FromChild::ClearOutput { wait, .. } => Event::ClearOutput { wait },
+        FromChild::ExecuteResult {
+            execution_count,
+            data,
+            metadata,
+            ..
+        } => Event::ExecuteResult {
+            execution_count,
+            data,
+            metadata,
+        },
+        FromChild::Error { error, .. } => Event::Error(error),
+        other => return Err(other),
+    })
+}
+
+fn reply_of(frame: ExecuteReplyFrame) -> ExecuteReply {
+    let error = (frame.status == ReplyStatus::Error).then(|| ErrorInfo {
+        ename: frame.ename.unwrap_or_default(),
+        evalue: frame.evalue.unwrap_or_default(),
+        traceback: frame.traceback,
+    });
+    ExecuteReply {
+        status: frame.status,
+        execution_count: frame.execution_count,
+        error,
+        user_expressions: frame.user_expressions,
+        payload: frame.payload,
+        worker_restarted: false,
+    }
+}
+
+fn died_event(how: &str) -> Event {
+    let message = format!("the Python worker died ({how}); restarting it — variables are lost");
+    Event::Error(ErrorInfo {
+        ename: "WorkerDied".into(),
+        evalue: message.clone(),
+        traceback: vec![message],
+    })
+}
+
+fn error_reply(count: u32, error: Option<ErrorInfo>, restarted: bool) -> ExecuteReply {
+    ExecuteReply {
+        status: ReplyStatus::Error,
+        execution_count: count,
+        error,
+        user_expressions: Default::default(),
+        payload: Vec::new(),
+        worker_restarted: restarted,
+    }
+}
+
+fn aborted_reply(count: u32) -> ExecuteReply {
+    ExecuteReply {
+        status: ReplyStatus::Aborted,
+        execution_count: count,
+        error: None,
+        user_expressions: Default::default(),
+        payload: Vec::new(),
+        worker_restarted: false,
+    }
+}
