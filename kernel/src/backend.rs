@@ -85,3 +85,17 @@ pub trait Backend: Send + Sync + 'static {
     /// Stops everything the backend started.
     fn shutdown(&self) -> impl Future<Output = ()> + Send;
 }
+
+/// `language_info` of a Python kernel, so notebooks get Python highlighting and `.py`
+/// exports.
+pub fn python_language_info() -> Value {
+    serde_json::json!({
+        "name": "python",
+        "version": "3",
+        "mimetype": "text/x-python",
+        "file_extension": ".py",
+        "pygments_lexer": "ipython3",
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "nbconvert_exporter": "python",
+    })
+}

@@ -18,12 +18,16 @@
 mod backend;
 mod control;
 mod iopub;
+mod kernelspec;
 mod publisher;
+mod python;
 mod server;
 mod shell;
 mod stdin;
 
-pub use backend::{Backend, ExecuteOutcome, ExecuteRequest};
+pub use backend::{python_language_info, Backend, ExecuteOutcome, ExecuteRequest};
+pub use kernelspec::{install, kernel_json, InstallTarget, KERNEL_NAME};
 pub use publisher::Publisher;
+pub use python::LocalPython;
 pub use server::{serve, KernelError};
 pub use stdin::InputError;
