@@ -15,6 +15,13 @@ use crate::tracker::{EngineResult, OutputEvent, Tracker};
 /// a wait with an error instead of a hang.
 pub const LIVENESS_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How far a wait goes: replies only, or replies and all output.
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    Replied,
+    Done,
+}
+
 /// The outcome of a submission: one [`EngineResult`] per engine-request, filled in as
 /// replies and output arrive.
 #[derive(Debug)]
@@ -42,9 +49,38 @@ impl AsyncResult {
         self.trackers.iter().map(|t| t.snapshot().msg_id).collect()
     }
 
+    /// Another handle on the same requests, without the event stream (which has one
+    /// reader): for whoever keeps the result while the submitter reads its events, as the
+    /// magics keep their last result for `%result`.
+    pub fn share(&self) -> AsyncResult {
+        AsyncResult::new(self.client.clone(), self.trackers.clone(), None)
+    }
+
+    /// How many requests there are (one per target engine).
+    pub fn len(&self) -> usize {
+        self.trackers.len()
+    }
+
+    /// Whether this result has no request at all.
+    pub fn is_empty(&self) -> bool {
+        self.trackers.is_empty()
+    }
+
     /// Whether every request has its reply and all its output.
     pub fn ready(&self) -> bool {
         self.trackers.iter().all(|t| t.is_done())
+    }
+
+    /// How many requests have their reply (output may still be on its way): the count a
+    /// progress bar shows.
+    pub fn replied(&self) -> usize {
+        self.trackers.iter().filter(|t| t.has_reply()).count()
+    }
+
+    /// Whether every request has its reply, output complete or not: stock's
+    /// `AsyncResult.done()`. [`AsyncResult::ready`] also waits for the output.
+    pub fn all_replied(&self) -> bool {
+        self.trackers.iter().all(|t| t.has_reply())
     }
 
     /// What is known so far, per request, in submission order.
@@ -52,24 +88,33 @@ impl AsyncResult {
         self.trackers.iter().map(|t| t.snapshot()).collect()
     }
 
-    async fn all_done(&self) {
-        for t in &self.trackers {
-            let mut rx = t.subscribe();
-            // The sender lives in the tracker we hold, so this cannot fail.
-            let _ = rx.wait_for(|done| *done).await;
+    fn reached(&self, stage: Stage) -> bool {
+        match stage {
+            Stage::Replied => self.all_replied(),
+            Stage::Done => self.ready(),
         }
     }
 
-    /// Waits until every request completes; `None` waits as long as the controller answers.
-    pub async fn wait(&self, timeout: Option<Duration>) -> Result<()> {
+    async fn all_reached(&self, stage: Stage) {
+        for t in &self.trackers {
+            let mut rx = match stage {
+                Stage::Replied => t.subscribe_replied(),
+                Stage::Done => t.subscribe(),
+            };
+            // The sender lives in the tracker we hold, so this cannot fail.
+            let _ = rx.wait_for(|flag| *flag).await;
+        }
+    }
+
+    async fn wait_stage(&self, stage: Stage, timeout: Option<Duration>) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
-            if self.ready() {
+            if self.reached(stage) {
                 return Ok(());
             }
             let next_check = Instant::now() + LIVENESS_INTERVAL;
             let until = deadline.map_or(next_check, |d| d.min(next_check));
-            if tokio::time::timeout_at(until, self.all_done())
+            if tokio::time::timeout_at(until, self.all_reached(stage))
                 .await
                 .is_ok()
             {
@@ -77,15 +122,31 @@ impl AsyncResult {
             }
             if let (Some(d), Some(t)) = (deadline, timeout) {
                 if Instant::now() >= d {
+                    let pending = self.trackers.iter().filter(|t| match stage {
+                        Stage::Replied => !t.has_reply(),
+                        Stage::Done => !t.is_done(),
+                    });
                     return Err(ClientError::Timeout {
                         timeout: t,
-                        pending: self.trackers.iter().filter(|t| !t.is_done()).count(),
+                        pending: pending.count(),
                         total: self.trackers.len(),
                     });
                 }
             }
             self.check_controller().await?;
         }
+    }
+
+    /// Waits until every request completes (reply and all output); `None` waits as long as
+    /// the controller answers.
+    pub async fn wait(&self, timeout: Option<Duration>) -> Result<()> {
+        self.wait_stage(Stage::Done, timeout).await
+    }
+
+    /// Waits until every request has its reply, not for output still on its way (stock's
+    /// `AsyncResult.wait`); `None` waits as long as the controller answers.
+    pub async fn wait_replies(&self, timeout: Option<Duration>) -> Result<()> {
+        self.wait_stage(Stage::Replied, timeout).await
     }
 
     async fn check_controller(&self) -> Result<()> {
@@ -103,6 +164,16 @@ impl AsyncResult {
     /// engine's error (engines that failed, died, or had the request aborted).
     pub async fn get(&self, timeout: Option<Duration>) -> Result<Vec<EngineResult>> {
         self.wait(timeout).await?;
+        self.collect()
+    }
+
+    /// What [`AsyncResult::get`] returns, without waiting: `None` while some request has
+    /// no reply yet. Output may still be incomplete (see [`AsyncResult::ready`]).
+    pub fn try_get(&self) -> Option<Result<Vec<EngineResult>>> {
+        self.all_replied().then(|| self.collect())
+    }
+
+    fn collect(&self) -> Result<Vec<EngineResult>> {
         let results = self.results();
         let errors: Vec<RemoteError> = results
             .iter()

@@ -421,7 +421,13 @@ impl Client {
             }
             _ => Vec::new(),
         };
-        let tracker = Tracker::new(msg_id.clone(), engine, channel == Channel::Mux, events);
+        let tracker = Tracker::new(
+            msg_id.clone(),
+            &msg.header.msg_type,
+            engine,
+            channel == Channel::Mux,
+            events,
+        );
         lock(&self.shared.trackers).insert(msg_id.clone(), tracker.clone());
         let frames = self.shared.session.serialize(&msg.with_idents(idents));
         if let Err(e) = self.shared.send_frames(channel, frames).await {

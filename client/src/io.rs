@@ -211,10 +211,16 @@ fn handle_stream(tracker: &crate::tracker::Tracker, msg: &Message) {
     );
 }
 
-/// `error`: the exception, as the engine published it.
+/// `error`: the exception, as the engine published it. Engines send no `engine_info`
+/// here, so, as stock does, the engine and the method come from the request.
 fn handle_error(tracker: &crate::tracker::Tracker, msg: &Message) {
-    let mut error = RemoteError::from_content(&msg.content);
     let known = tracker.snapshot();
+    let mut error = RemoteError::from_iopub(
+        &msg.content,
+        known.engine_id,
+        known.engine_uuid.as_deref(),
+        &tracker.request_type,
+    );
     if error.engine_id.is_none() {
         error.engine_id = known.engine_id;
     }

@@ -155,13 +155,21 @@ struct State {
 pub(crate) struct Tracker {
     state: Mutex<State>,
     done: watch::Sender<bool>,
+    /// True once the reply is in, whether or not all output has arrived: stock's
+    /// `AsyncResult.done()`, which the magics' waits and progress bar follow.
+    replied: watch::Sender<bool>,
     /// The engine a direct request was addressed to; it fails if that engine dies.
     pub(crate) target_uuid: Option<String>,
+    /// The request's msg_type (`execute_request`, `apply_request`): engines publish errors
+    /// on IOPub without saying which kind of request failed, and stock labels them with it
+    /// (`[0:execute]`).
+    pub(crate) request_type: String,
 }
 
 impl Tracker {
     pub(crate) fn new(
         msg_id: String,
+        request_type: &str,
         engine: Option<(i64, String)>,
         direct: bool,
         events: Option<mpsc::UnboundedSender<OutputEvent>>,
@@ -171,6 +179,7 @@ impl Tracker {
             None => (None, None),
         };
         let (done, _) = watch::channel(false);
+        let (replied, _) = watch::channel(false);
         Arc::new(Tracker {
             state: Mutex::new(State {
                 result: EngineResult {
@@ -185,7 +194,9 @@ impl Tracker {
                 events,
             }),
             done,
+            replied,
             target_uuid: if direct { engine_uuid } else { None },
+            request_type: request_type.to_owned(),
         })
     }
 
@@ -204,6 +215,14 @@ impl Tracker {
 
     pub(crate) fn subscribe(&self) -> watch::Receiver<bool> {
         self.done.subscribe()
+    }
+
+    pub(crate) fn has_reply(&self) -> bool {
+        *self.replied.borrow()
+    }
+
+    pub(crate) fn subscribe_replied(&self) -> watch::Receiver<bool> {
+        self.replied.subscribe()
     }
 
     /// Learns which engine runs the request (load-balanced requests learn it late).
@@ -241,6 +260,8 @@ impl Tracker {
         if no_output_follows {
             st.have_idle = true;
         }
+        // Before `done`, so a waiter for `done` always also sees the reply.
+        self.replied.send_replace(true);
         self.maybe_finish(st);
     }
 
@@ -281,14 +302,22 @@ mod tests {
 
     #[test]
     fn done_needs_reply_and_idle_unless_no_output_follows() {
-        let t = Tracker::new("m".into(), None, false, None);
+        let t = Tracker::new("m".into(), "execute_request", None, false, None);
         t.set_idle();
-        assert!(!t.is_done());
+        assert!(!t.is_done() && !t.has_reply());
         t.set_reply(|_| {}, false);
-        assert!(t.is_done());
+        assert!(t.is_done() && t.has_reply());
 
-        let t = Tracker::new("m".into(), None, false, None);
+        let t = Tracker::new("m".into(), "execute_request", None, false, None);
         t.set_reply(|_| {}, true);
         assert!(t.is_done());
+    }
+
+    #[test]
+    fn a_reply_before_the_output_is_replied_but_not_done() {
+        let t = Tracker::new("m".into(), "execute_request", None, false, None);
+        t.set_reply(|_| {}, false);
+        assert!(t.has_reply() && !t.is_done());
+        assert!(*t.subscribe_replied().borrow());
     }
 }

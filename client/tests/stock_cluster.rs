@@ -224,6 +224,59 @@ async fn outputs_match_what_the_stock_client_collects(ctx: Arc<Ctx>) {
     }
 }
 
+async fn replies_are_waited_for_apart_from_output(ctx: Arc<Ctx>) {
+    let c = ctx.client().await;
+    let ar = c
+        .direct_view(Targets::All)
+        .execute("import time; time.sleep(0.5); print('done')", &loud())
+        .await
+        .unwrap();
+    assert_eq!((ar.len(), ar.replied()), (4, 0));
+    assert!(!ar.all_replied() && ar.try_get().is_none());
+    // Another handle on the same requests sees them complete.
+    let shared = ar.share();
+    shared.wait_replies(T).await.unwrap();
+    assert!(ar.all_replied() && shared.all_replied());
+    assert_eq!(ar.replied(), 4);
+    let results = ar.try_get().expect("all replied").unwrap();
+    assert_eq!(results.len(), 4);
+    ar.wait(T).await.unwrap();
+    assert!(ar.results().iter().all(|r| r.stdout == "done\n"));
+
+    let failed = c
+        .direct_view("0".parse().unwrap())
+        .execute("1/0", &loud())
+        .await
+        .unwrap();
+    failed.wait_replies(T).await.unwrap();
+    let Some(Err(ClientError::Composite(e))) = failed.try_get() else {
+        panic!("expected the engine's error");
+    };
+    assert_eq!(e.errors[0].label(), "[0:execute]");
+}
+
+async fn streamed_errors_are_labelled_with_engine_and_method(ctx: Arc<Ctx>) {
+    let c = ctx.client().await;
+    let opts = ExecuteOptions {
+        silent: false,
+        stream: true,
+        ..ExecuteOptions::default()
+    };
+    let mut ar = c
+        .direct_view("1".parse().unwrap())
+        .execute("1/0", &opts)
+        .await
+        .unwrap();
+    let mut label = None;
+    while let Some(ev) = ar.next_event().await.unwrap() {
+        if let OutputEvent::Error { error, .. } = ev {
+            label = Some(error.label());
+        }
+    }
+    // Engines publish IOPub errors without engine_info; stock labels them anyway.
+    assert_eq!(label.as_deref(), Some("[1:execute]"));
+}
+
 async fn output_streams_while_the_engines_still_run(ctx: Arc<Ctx>) {
     let c = ctx.client().await;
     let opts = ExecuteOptions {
@@ -553,6 +606,8 @@ fn main() {
         queue_status_lists_each_engine,
         outputs_match_what_the_stock_client_collects,
         output_streams_while_the_engines_still_run,
+        replies_are_waited_for_apart_from_output,
+        streamed_errors_are_labelled_with_engine_and_method,
         load_balanced_execute_runs_on_one_engine,
         abort_stops_a_queued_request,
         load_balanced_metadata_reaches_the_scheduler,

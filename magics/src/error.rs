@@ -30,6 +30,13 @@ pub enum MagicsError {
     /// A signal name this client cannot translate into a number.
     #[error("unknown signal {0:?}: give a number or a name such as SIGINT, SIGKILL")]
     UnknownSignal(String),
+    /// No cluster could be reached: the host's connector failed (no running cluster, a
+    /// cluster that would not start, a controller that does not answer).
+    #[error("{0}")]
+    Connect(String),
+    /// `%%px --local` in a frontend that has no local namespace.
+    #[error("%%px --local needs a local namespace to run the cell in, and this frontend has none")]
+    NoLocalNamespace,
 }
 
 impl MagicsError {
@@ -46,6 +53,8 @@ impl MagicsError {
             MagicsError::Client(ClientError::Targets(e)) => e.python_ename(),
             MagicsError::Client(_) => "RuntimeError",
             MagicsError::UnknownSignal(_) => "ValueError",
+            MagicsError::Connect(_) => "ConnectionError",
+            MagicsError::NoLocalNamespace => "RuntimeError",
         }
     }
 }

@@ -12,6 +12,11 @@
 //!   [`display_outputs`] is the grouped display of finished results (`--no-stream`,
 //!   `%result`), [`LiveDisplay`] the streamed one, [`render_error`] /
 //!   [`render_usage_error`] end a failed cell, [`verbose_line`] the verbose line.
+//! - Running: [`PxMagics`] takes every cell of a session and runs the magics against a
+//!   cluster: the blocking sequence with live output, progress bar and interrupts
+//!   ([`InterruptHandle`]), non-blocking submissions, `%pxresult`, `%autopx`, `--local`.
+//!   The host supplies a [`Connector`] (how to reach a cluster) and optionally a
+//!   [`LocalExecutor`] (its local namespace), and turns each [`Outcome`] into its reply.
 //!
 //! ```
 //! use px_magics::{parse_cell, Command, GroupBy};
@@ -49,6 +54,7 @@ mod error;
 mod flags;
 mod parse;
 mod render;
+mod session;
 mod split;
 mod state;
 
@@ -59,6 +65,10 @@ pub use render::{
     async_result_repr, display_outputs, out_bundle, out_metadata, render_error, render_usage_error,
     verbose_line, CaptureSink, CellError, DisplayOptions, LiveDisplay, OutputSink, ResultState,
     StreamPrefixState, TerminalSink,
+};
+pub use session::{
+    BoxFuture, ConnectError, Connector, ErrorReply, InterruptHandle, LocalExecutor, Outcome,
+    PxMagics, PxResult, StoredResult,
 };
 pub use split::{arg_split, UnclosedQuote};
 pub use state::{CellSettings, ViewState};

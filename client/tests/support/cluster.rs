@@ -46,10 +46,12 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use tempfile::TempDir;
 
-/// The runner script, found the same way wherever this module is compiled.
+/// The runner script, found the same way wherever this module is compiled: it is also
+/// included by other crates' tests (`#[path]`), whose manifest dirs are siblings of
+/// `client/`.
 const RUNNER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/support/stock_cluster.py"
+    "/../client/tests/support/stock_cluster.py"
 );
 
 /// How long the runner's stock client waits for the engines to register.

@@ -25,8 +25,20 @@ pub trait OutputSink {
     /// `transient.display_id`.
     fn update_display_data(&mut self, data: &Value, metadata: &Value, transient: &Value);
 
+    /// The cell's own value (`execute_result`), to which the kernel adds the cell's
+    /// execution count: `<AsyncResult(%px): pending>` for a non-blocking submission, and
+    /// the local value of a `%%px --local` cell (sent by the local executor).
+    fn execute_result(&mut self, data: &Value, metadata: &Value);
+
     /// The exception that ends the cell (`error` message; the reply carries the same).
     fn error(&mut self, ename: &str, evalue: &str, traceback: &[String]);
+
+    /// A hint that the magics are about to wait with text written: publish buffered
+    /// stream text now. ipykernel publishes its buffered stdout/stderr on a timer and
+    /// whenever the writer flushes; the magics flush where stock's output is flushed
+    /// (each progress-bar redraw, the interrupt message before the signal's round trip).
+    /// A sink that buffers nothing ignores it.
+    fn flush(&mut self) {}
 
     /// Whether this sink is a terminal: stock's live display prints stream chunks with
     /// `[stdout:N]` header lines there, instead of one growing display per engine stream.
