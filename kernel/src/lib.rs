@@ -16,9 +16,11 @@
 #![deny(missing_docs)]
 
 mod backend;
+mod cluster;
 mod control;
 mod iopub;
 mod kernelspec;
+mod parallel;
 mod publisher;
 mod python;
 mod server;
@@ -26,7 +28,9 @@ mod shell;
 mod stdin;
 
 pub use backend::{python_language_info, Backend, ExecuteOutcome, ExecuteRequest};
+pub use cluster::{ClusterFinder, CLUSTER_ENV, PROFILE_ENV};
 pub use kernelspec::{install, kernel_json, InstallTarget, KERNEL_NAME};
+pub use parallel::ParallelBackend;
 pub use publisher::Publisher;
 pub use python::LocalPython;
 pub use server::{serve, KernelError};

@@ -1,7 +1,12 @@
 //! The local Python that runs a notebook's ordinary cells: a `px-worker` child whose events
 //! become the kernel's IOPub messages.
 
-use px_worker::{Event, ExecuteRequest as WorkerRequest, IsComplete, ReplyStatus, Worker};
+use px_client::StreamName as PxStream;
+use px_magics::{ErrorReply, OutputSink};
+use px_worker::{
+    DisplayData, Event, ExecuteRequest as WorkerRequest, Execution, IsComplete, ReplyStatus,
+    StreamName, Worker,
+};
 use serde_json::{json, Value};
 use tokio::sync::RwLock;
 
@@ -20,6 +25,133 @@ fn outcome_error(ename: &str, evalue: &str, traceback: Vec<String>) -> ExecuteOu
         ename: ename.to_owned(),
         evalue: evalue.to_owned(),
         traceback,
+    }
+}
+
+/// Where a local execution's events go: the request's IOPub, or a nested cell's sink.
+trait Target: Send {
+    fn stream(&mut self, name: StreamName, text: &str);
+    fn display(&mut self, d: DisplayData);
+    fn update(&mut self, d: DisplayData);
+    fn clear(&mut self, wait: bool);
+    fn result(&mut self, data: Value, metadata: Value);
+    fn error(&mut self, ename: &str, evalue: &str, traceback: &[String]);
+    /// Asks the frontend for a line; `None` refuses the request.
+    fn input<'a>(
+        &'a mut self,
+        prompt: &'a str,
+        password: bool,
+    ) -> px_magics::BoxFuture<'a, Option<String>>;
+}
+
+struct PublisherTarget<'a> {
+    out: &'a Publisher,
+    execution_count: u64,
+}
+
+impl Target for PublisherTarget<'_> {
+    fn stream(&mut self, name: StreamName, text: &str) {
+        self.out.stream(name.as_str(), text);
+    }
+    fn display(&mut self, d: DisplayData) {
+        let transient = (!d.transient.is_empty()).then_some(Value::Object(d.transient));
+        self.out
+            .display_data(Value::Object(d.data), Value::Object(d.metadata), transient);
+    }
+    fn update(&mut self, d: DisplayData) {
+        self.out.update_display_data(
+            Value::Object(d.data),
+            Value::Object(d.metadata),
+            Value::Object(d.transient),
+        );
+    }
+    fn clear(&mut self, wait: bool) {
+        self.out.clear_output(wait);
+    }
+    // The kernel's count, not the worker's: %px cells count in the notebook but never
+    // reach the local Python.
+    fn result(&mut self, data: Value, metadata: Value) {
+        self.out
+            .execute_result(self.execution_count, data, metadata);
+    }
+    fn error(&mut self, ename: &str, evalue: &str, traceback: &[String]) {
+        self.out.error(ename, evalue, traceback);
+    }
+    fn input<'a>(
+        &'a mut self,
+        prompt: &'a str,
+        password: bool,
+    ) -> px_magics::BoxFuture<'a, Option<String>> {
+        Box::pin(async move { self.out.input(prompt, password).await.ok() })
+    }
+}
+
+/// A nested cell (`%%px --local`): output to the magics' sink; its error is returned, not
+/// shown, and it cannot ask for input.
+struct SinkTarget<'a> {
+    sink: &'a mut (dyn OutputSink + Send),
+    error: Option<ErrorReply>,
+}
+
+impl Target for SinkTarget<'_> {
+    fn stream(&mut self, name: StreamName, text: &str) {
+        let name = match name {
+            StreamName::Stdout => PxStream::Stdout,
+            StreamName::Stderr => PxStream::Stderr,
+        };
+        self.sink.stream(name, text);
+    }
+    fn display(&mut self, d: DisplayData) {
+        self.sink.display_data(
+            &Value::Object(d.data),
+            &Value::Object(d.metadata),
+            &Value::Object(d.transient),
+        );
+    }
+    fn update(&mut self, d: DisplayData) {
+        self.sink.update_display_data(
+            &Value::Object(d.data),
+            &Value::Object(d.metadata),
+            &Value::Object(d.transient),
+        );
+    }
+    fn clear(&mut self, _wait: bool) {}
+    fn result(&mut self, data: Value, metadata: Value) {
+        self.sink.execute_result(&data, &metadata);
+    }
+    fn error(&mut self, ename: &str, evalue: &str, traceback: &[String]) {
+        self.error = Some(ErrorReply {
+            ename: ename.to_owned(),
+            evalue: evalue.to_owned(),
+            traceback: traceback.to_vec(),
+        });
+    }
+    fn input<'a>(&'a mut self, _: &'a str, _: bool) -> px_magics::BoxFuture<'a, Option<String>> {
+        Box::pin(async { None })
+    }
+}
+
+async fn forward_events(run: &mut Execution, target: &mut dyn Target) {
+    while let Some(event) = run.next_event().await {
+        match event {
+            Event::Stream { name, text } => target.stream(name, &text),
+            Event::DisplayData(d) => target.display(d),
+            Event::UpdateDisplayData(d) => target.update(d),
+            Event::ClearOutput { wait } => target.clear(wait),
+            Event::ExecuteResult { data, metadata, .. } => {
+                target.result(Value::Object(data), Value::Object(metadata))
+            }
+            Event::Error(e) => target.error(&e.ename, &e.evalue, &e.traceback),
+            Event::InputRequest { prompt, password } => {
+                let answered = match target.input(&prompt, password).await {
+                    Some(value) => run.answer_input(value),
+                    None => run.refuse_input(),
+                };
+                if let Err(e) = answered {
+                    tracing::warn!("could not answer input: {e}");
+                }
+            }
+        }
     }
 }
 
@@ -66,39 +198,11 @@ impl LocalPython {
             Ok(run) => run,
             Err(e) => return outcome_error("WorkerError", &e.to_string(), vec![]),
         };
-        while let Some(event) = run.next_event().await {
-            match event {
-                Event::Stream { name, text } => out.stream(name.as_str(), &text),
-                Event::DisplayData(d) => out.display_data(
-                    Value::Object(d.data),
-                    Value::Object(d.metadata),
-                    (!d.transient.is_empty()).then_some(Value::Object(d.transient)),
-                ),
-                Event::UpdateDisplayData(d) => out.update_display_data(
-                    Value::Object(d.data),
-                    Value::Object(d.metadata),
-                    Value::Object(d.transient),
-                ),
-                Event::ClearOutput { wait } => out.clear_output(wait),
-                // The kernel's count, not the worker's: %px cells count in the notebook
-                // but never reach the local Python.
-                Event::ExecuteResult { data, metadata, .. } => out.execute_result(
-                    request.execution_count,
-                    Value::Object(data),
-                    Value::Object(metadata),
-                ),
-                Event::Error(e) => out.error(&e.ename, &e.evalue, &e.traceback),
-                Event::InputRequest { prompt, password } => {
-                    let answered = match out.input(&prompt, password).await {
-                        Ok(value) => run.answer_input(value),
-                        Err(_) => run.refuse_input(),
-                    };
-                    if let Err(e) = answered {
-                        tracing::warn!("could not answer input: {e}");
-                    }
-                }
-            }
-        }
+        let mut target = PublisherTarget {
+            out,
+            execution_count: request.execution_count,
+        };
+        forward_events(&mut run, &mut target).await;
         match run.reply().await {
             Ok(reply) => match reply.status {
                 ReplyStatus::Ok => ExecuteOutcome::Ok {
@@ -113,6 +217,42 @@ impl LocalPython {
                 }
             },
             Err(e) => outcome_error("WorkerError", &e.to_string(), vec![]),
+        }
+    }
+
+    /// Runs `code` as a nested cell for the magics (`%%px --local`).
+    pub async fn run_nested(
+        &self,
+        code: &str,
+        sink: &mut (dyn OutputSink + Send),
+    ) -> Result<(), ErrorReply> {
+        let guard = self.worker.read().await;
+        let Some(worker) = guard.as_ref() else {
+            return Err(ErrorReply::one_line(
+                "RuntimeError",
+                "the local Python is shut down",
+            ));
+        };
+        let mut run = worker
+            .execute(WorkerRequest::new(code))
+            .map_err(|e| ErrorReply::one_line("WorkerError", e.to_string()))?;
+        let mut target = SinkTarget { sink, error: None };
+        forward_events(&mut run, &mut target).await;
+        let _ = run.reply().await;
+        target.error.map_or(Ok(()), Err)
+    }
+
+    /// Whether `code` compiles locally (autopx sends only cells that do).
+    pub async fn check_syntax(&self, code: &str) -> Result<(), ErrorReply> {
+        let guard = self.worker.read().await;
+        match guard.as_ref() {
+            Some(w) => match w.is_complete(code).await {
+                Ok(IsComplete::Invalid) => {
+                    Err(ErrorReply::one_line("SyntaxError", "invalid syntax"))
+                }
+                _ => Ok(()),
+            },
+            None => Ok(()),
         }
     }
 

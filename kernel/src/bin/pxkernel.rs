@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use px_kernel::{install, InstallTarget, LocalPython, KERNEL_NAME};
+use px_kernel::{install, ClusterFinder, InstallTarget, LocalPython, ParallelBackend, KERNEL_NAME};
 use px_wire::KernelConnectionInfo;
 use px_worker::{Worker, WorkerConfig};
 
@@ -83,10 +83,12 @@ async fn run_kernel(file: PathBuf, python: Option<PathBuf>) -> Result<()> {
     if let Some(py) = python {
         config.python = py;
     }
+    let finder = ClusterFinder::new(config.python.clone());
     let worker = Worker::start(config)
         .await
         .context("starting the local Python")?;
-    px_kernel::serve(&info, Arc::new(LocalPython::new(worker))).await?;
+    let backend = ParallelBackend::new(LocalPython::new(worker), finder);
+    px_kernel::serve(&info, Arc::new(backend)).await?;
     Ok(())
 }
 
