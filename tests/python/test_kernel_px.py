@@ -39,7 +39,8 @@ def text_of(outputs):
 
 @pytest.fixture
 def stock_cluster():
-    cluster = ipp.Cluster(n=2, controller_ip="127.0.0.1", log_level=40)
+    # The default cluster id, so it is the default profile's running cluster.
+    cluster = ipp.Cluster(n=2, cluster_id="", controller_ip="127.0.0.1", log_level=40)
     cluster.start_cluster_sync()
     try:
         rc = cluster.connect_client_sync()
@@ -58,6 +59,7 @@ def test_px_runs_on_the_default_profiles_cluster(stock_cluster):
         text = text_of(outputs)
         assert "[stdout:0] hi from engine" in text, text
         assert "[stdout:1] hi from engine" in text, text
+        assert "started a local one" not in text, "the running cluster should have been used"
 
         reply, outputs = run(kc, "x = 5\nx * 2")
         assert reply["status"] == "ok"
