@@ -32,26 +32,8 @@ impl CellError {
 
 /// Publishes `error` as the cell's `error` message.
 pub fn render_error(sink: &mut dyn OutputSink, error: &CellError) {
-    let content = error.content();
-    let text = |k: &str| {
-        content
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let traceback: Vec<String> = content
-        .get("traceback")
-        .and_then(Value::as_array)
-        .map(|lines| {
-            lines
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    sink.error(&text("ename"), &text("evalue"), &traceback);
+    let reply = crate::session::ErrorReply::from_content(&error.content());
+    sink.error(&reply.ename, &reply.evalue, &reply.traceback);
 }
 
 /// Shows a UsageError as IPython does: `UsageError: <message>` on stderr and no `error`

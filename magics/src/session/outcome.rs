@@ -38,7 +38,7 @@ impl ErrorReply {
         json!({"ename": self.ename, "evalue": self.evalue, "traceback": self.traceback})
     }
 
-    fn from_content(content: &Value) -> Self {
+    pub(crate) fn from_content(content: &Value) -> Self {
         let text = |k: &str| {
             content
                 .get(k)
