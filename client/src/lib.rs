@@ -41,7 +41,8 @@ pub use connect::ConnectionSource;
 pub use engines::EngineTable;
 pub use error::{ClientError, Result};
 pub use remote_error::{
-    AlreadyDisplayedError, CompositeError, RemoteError, ReplyStatus, TaskAborted, TB_LIMIT,
+    python_str_repr, AlreadyDisplayedError, CompositeError, RemoteError, ReplyStatus, TaskAborted,
+    TB_LIMIT,
 };
 pub use targets::{Targets, TargetsError};
 pub use tracker::{apply_carriage_returns, EngineResult, OutputEvent, StreamName};

@@ -435,9 +435,10 @@ fn python_splitlines(s: &str) -> Vec<String> {
     lines
 }
 
-/// Python's `repr()` of a str, for the msg ids stock quotes in messages: single quotes
-/// unless the text holds a single quote and no double quote.
-fn python_str_repr(s: &str) -> String {
+/// Python's `repr()` of a str, for texts stock quotes in messages (msg ids here, argparse
+/// values in the magics): single quotes unless the text holds a single quote and no double
+/// quote.
+pub fn python_str_repr(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {

@@ -2,8 +2,8 @@
 
 mod common;
 
-use common::{basic_config, config, run, run_request, start, LIMIT};
-use px_worker::{Event, ExecuteRequest, IsComplete, ReplyStatus, ShellKind, WorkerConfig};
+use common::{assert_is_complete_answers, basic_config, config, run, run_request, start, LIMIT};
+use px_worker::{Event, ExecuteRequest, ReplyStatus, ShellKind, WorkerConfig};
 
 #[tokio::test]
 async fn python_without_ipython_gets_the_basic_shell() {
@@ -80,20 +80,7 @@ async fn basic_shell_supports_top_level_await() {
 #[tokio::test]
 async fn basic_shell_helpers_answer() {
     let worker = start(basic_config()).await;
-    assert_eq!(
-        worker.is_complete("for i in range(3):").await.unwrap(),
-        IsComplete::Incomplete {
-            indent: "    ".into()
-        }
-    );
-    assert_eq!(
-        worker.is_complete("x = 1").await.unwrap(),
-        IsComplete::Complete
-    );
-    assert_eq!(
-        worker.is_complete("x = )").await.unwrap(),
-        IsComplete::Invalid
-    );
+    assert_is_complete_answers(&worker).await;
     let completion = worker.complete("pri", 3).await.unwrap();
     assert!(
         completion.matches.iter().any(|m| m == "print"),

@@ -2,26 +2,12 @@
 
 mod common;
 
-use common::{config, run, start};
-use px_worker::IsComplete;
+use common::{assert_is_complete_answers, config, run, start};
 
 #[tokio::test]
 async fn is_complete_follows_ipython() {
     let worker = start(config()).await;
-    assert_eq!(
-        worker.is_complete("for i in range(3):").await.unwrap(),
-        IsComplete::Incomplete {
-            indent: "    ".into()
-        }
-    );
-    assert_eq!(
-        worker.is_complete("x = 1").await.unwrap(),
-        IsComplete::Complete
-    );
-    assert_eq!(
-        worker.is_complete("x = )").await.unwrap(),
-        IsComplete::Invalid
-    );
+    assert_is_complete_answers(&worker).await;
     worker.shutdown().await.unwrap();
 }
 

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use px_worker::{ExecuteOutput, ExecuteRequest, ShellChoice, Worker, WorkerConfig};
+use px_worker::{ExecuteOutput, ExecuteRequest, IsComplete, ShellChoice, Worker, WorkerConfig};
 
 /// Every await in these tests is bounded: a hang is a failure, not a stuck CI run.
 pub const LIMIT: Duration = Duration::from_secs(60);
@@ -77,4 +77,22 @@ pub async fn gone_within(pid: u32, limit: Duration) -> bool {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     !alive(pid)
+}
+
+/// The is_complete answers every shell must give: an open block, a statement, a syntax error.
+pub async fn assert_is_complete_answers(worker: &Worker) {
+    assert_eq!(
+        worker.is_complete("for i in range(3):").await.unwrap(),
+        IsComplete::Incomplete {
+            indent: "    ".into()
+        }
+    );
+    assert_eq!(
+        worker.is_complete("x = 1").await.unwrap(),
+        IsComplete::Complete
+    );
+    assert_eq!(
+        worker.is_complete("x = )").await.unwrap(),
+        IsComplete::Invalid
+    );
 }
