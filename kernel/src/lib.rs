@@ -25,6 +25,7 @@ mod publisher;
 mod python;
 mod server;
 mod shell;
+mod sink;
 mod stdin;
 
 pub use backend::{python_language_info, Backend, ExecuteOutcome, ExecuteRequest};

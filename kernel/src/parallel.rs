@@ -3,10 +3,9 @@
 
 use std::sync::Arc;
 
-use px_client::StreamName;
 use px_magics::{
-    parse_cell, BoxFuture, ErrorReply, InterruptHandle, LocalExecutor, Outcome, OutputSink,
-    PxMagics,
+    parse_cell, BoundResults, BoxFuture, ErrorReply, InterruptHandle, LocalExecutor, Outcome,
+    OutputSink, PxMagics,
 };
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -15,45 +14,7 @@ use crate::backend::{Backend, ExecuteOutcome, ExecuteRequest};
 use crate::cluster::ClusterFinder;
 use crate::publisher::Publisher;
 use crate::python::LocalPython;
-
-/// Renders the magics' output as this request's IOPub messages.
-struct KernelSink<'a> {
-    out: &'a Publisher,
-    execution_count: u64,
-}
-
-impl OutputSink for KernelSink<'_> {
-    fn stream(&mut self, name: StreamName, text: &str) {
-        let name = match name {
-            StreamName::Stdout => "stdout",
-            StreamName::Stderr => "stderr",
-        };
-        self.out.stream(name, text);
-    }
-
-    fn display_data(&mut self, data: &Value, metadata: &Value, transient: &Value) {
-        let transient = transient
-            .as_object()
-            .is_some_and(|t| !t.is_empty())
-            .then(|| transient.clone());
-        self.out
-            .display_data(data.clone(), metadata.clone(), transient);
-    }
-
-    fn update_display_data(&mut self, data: &Value, metadata: &Value, transient: &Value) {
-        self.out
-            .update_display_data(data.clone(), metadata.clone(), transient.clone());
-    }
-
-    fn execute_result(&mut self, data: &Value, metadata: &Value) {
-        self.out
-            .execute_result(self.execution_count, data.clone(), metadata.clone());
-    }
-
-    fn error(&mut self, ename: &str, evalue: &str, traceback: &[String]) {
-        self.out.error(ename, evalue, traceback);
-    }
-}
+use crate::sink::KernelSink;
 
 /// `%%px --local` and autopx's syntax check, in the kernel's local Python.
 struct Local(Arc<LocalPython>);
@@ -78,6 +39,8 @@ pub struct ParallelBackend {
     magics: Mutex<PxMagics>,
     interrupt: InterruptHandle,
     finder: Arc<Mutex<ClusterFinder>>,
+    /// Results bound by `-o NAME`, which the local Python's handles ask about.
+    bound: BoundResults,
 }
 
 impl ParallelBackend {
@@ -98,6 +61,7 @@ impl ParallelBackend {
             magics: Mutex::new(magics),
             interrupt,
             finder,
+            bound: BoundResults::default(),
         }
     }
 
@@ -139,11 +103,13 @@ impl Backend for ParallelBackend {
             out: &out,
             execution_count: request.execution_count,
         };
-        match magics.run(&request.code, &mut sink).await {
-            Outcome::NotMagic => {
-                drop(magics);
-                self.local.execute(&request, &out).await
-            }
+        let outcome = magics.run(&request.code, &mut sink).await;
+        drop(magics);
+        if let Some(stored) = outcome.stored() {
+            self.local.run_hidden(&self.bound.bind(stored)).await;
+        }
+        match outcome {
+            Outcome::NotMagic => self.local.execute(&request, &out, Some(&self.bound)).await,
             Outcome::Ok { .. } => ExecuteOutcome::Ok {
                 user_expressions: serde_json::json!({}),
             },
@@ -172,8 +138,10 @@ impl Backend for ParallelBackend {
     }
 
     async fn interrupt(&self) {
-        // A %px cell waiting on engines takes the interrupt; otherwise the local Python.
+        // A %px cell waiting on engines takes the interrupt; otherwise the local Python,
+        // and a result handle of its waiting for engines.
         if !self.interrupt.interrupt() {
+            self.bound.interrupt_waits();
             self.local.interrupt().await;
         }
     }

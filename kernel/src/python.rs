@@ -2,7 +2,7 @@
 //! become the kernel's IOPub messages.
 
 use px_client::StreamName as PxStream;
-use px_magics::{ErrorReply, OutputSink};
+use px_magics::{BoundResults, ErrorReply, OutputSink};
 use px_worker::{
     DisplayData, Event, ExecuteRequest as WorkerRequest, Execution, IsComplete, ReplyStatus,
     StreamName, Worker,
@@ -12,6 +12,7 @@ use tokio::sync::RwLock;
 
 use crate::backend::{ExecuteOutcome, ExecuteRequest};
 use crate::publisher::Publisher;
+use crate::sink::KernelSink;
 
 /// The kernel's local Python.
 pub struct LocalPython {
@@ -42,11 +43,19 @@ trait Target: Send {
         prompt: &'a str,
         password: bool,
     ) -> px_magics::BoxFuture<'a, Option<String>>;
+    /// Answers the code's call to its host (a `-o NAME` handle asking for its result).
+    fn host_call<'a>(
+        &'a mut self,
+        name: &'a str,
+        args: &'a Value,
+    ) -> px_magics::BoxFuture<'a, Result<Value, String>>;
 }
 
 struct PublisherTarget<'a> {
     out: &'a Publisher,
     execution_count: u64,
+    /// What answers host calls; without it they are refused.
+    host: Option<&'a BoundResults>,
 }
 
 impl Target for PublisherTarget<'_> {
@@ -83,6 +92,22 @@ impl Target for PublisherTarget<'_> {
         password: bool,
     ) -> px_magics::BoxFuture<'a, Option<String>> {
         Box::pin(async move { self.out.input(prompt, password).await.ok() })
+    }
+    fn host_call<'a>(
+        &'a mut self,
+        name: &'a str,
+        args: &'a Value,
+    ) -> px_magics::BoxFuture<'a, Result<Value, String>> {
+        Box::pin(async move {
+            let Some(host) = self.host else {
+                return Err("this kernel holds no parallel results".to_owned());
+            };
+            let mut sink = KernelSink {
+                out: self.out,
+                execution_count: self.execution_count,
+            };
+            host.answer(name, args, &mut sink, true).await
+        })
     }
 }
 
@@ -129,6 +154,14 @@ impl Target for SinkTarget<'_> {
     fn input<'a>(&'a mut self, _: &'a str, _: bool) -> px_magics::BoxFuture<'a, Option<String>> {
         Box::pin(async { None })
     }
+    // The magics are busy running this cell: their results cannot be asked about here.
+    fn host_call<'a>(
+        &'a mut self,
+        _: &'a str,
+        _: &'a Value,
+    ) -> px_magics::BoxFuture<'a, Result<Value, String>> {
+        Box::pin(async { Err("parallel results cannot be read inside %%px --local".to_owned()) })
+    }
 }
 
 async fn forward_events(run: &mut Execution, target: &mut dyn Target) {
@@ -149,6 +182,12 @@ async fn forward_events(run: &mut Execution, target: &mut dyn Target) {
                 };
                 if let Err(e) = answered {
                     tracing::warn!("could not answer input: {e}");
+                }
+            }
+            Event::HostCall { name, args } => {
+                let answer = target.host_call(&name, &args).await;
+                if let Err(e) = run.answer_host(answer) {
+                    tracing::warn!("could not answer a host call: {e}");
                 }
             }
         }
@@ -175,8 +214,14 @@ impl LocalPython {
         }
     }
 
-    /// Runs `request` locally, publishing what it produces.
-    pub async fn execute(&self, request: &ExecuteRequest, out: &Publisher) -> ExecuteOutcome {
+    /// Runs `request` locally, publishing what it produces; `host` answers the code's
+    /// questions about `-o NAME` results.
+    pub async fn execute(
+        &self,
+        request: &ExecuteRequest,
+        out: &Publisher,
+        host: Option<&BoundResults>,
+    ) -> ExecuteOutcome {
         let guard = self.worker.read().await;
         let Some(worker) = guard.as_ref() else {
             return outcome_error("RuntimeError", "the local Python is shut down", vec![]);
@@ -201,6 +246,7 @@ impl LocalPython {
         let mut target = PublisherTarget {
             out,
             execution_count: request.execution_count,
+            host,
         };
         forward_events(&mut run, &mut target).await;
         match run.reply().await {
@@ -240,6 +286,25 @@ impl LocalPython {
         forward_events(&mut run, &mut target).await;
         let _ = run.reply().await;
         target.error.map_or(Ok(()), Err)
+    }
+
+    /// Runs `code` silently for the kernel's own purposes (binding `-o NAME`); a failure is
+    /// logged, never shown: the cell that asked has already replied.
+    pub async fn run_hidden(&self, code: &str) {
+        let guard = self.worker.read().await;
+        let Some(worker) = guard.as_ref() else { return };
+        let request = WorkerRequest::new(code).silent(true).store_history(false);
+        match worker.execute(request) {
+            Ok(run) => match run.collect().await {
+                Ok(out) => {
+                    if let Some(e) = out.error() {
+                        tracing::warn!("hidden local code failed: {}: {}", e.ename, e.evalue);
+                    }
+                }
+                Err(e) => tracing::warn!("hidden local code: {e}"),
+            },
+            Err(e) => tracing::warn!("hidden local code: {e}"),
+        }
     }
 
     /// Whether `code` compiles locally (autopx sends only cells that do).
@@ -334,7 +399,7 @@ impl crate::backend::Backend for LocalPython {
     }
 
     async fn execute(&self, request: ExecuteRequest, out: Publisher) -> ExecuteOutcome {
-        LocalPython::execute(self, &request, &out).await
+        LocalPython::execute(self, &request, &out, None).await
     }
 
     async fn is_complete(&self, code: &str) -> Value {

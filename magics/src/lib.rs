@@ -67,8 +67,8 @@ pub use render::{
     StreamPrefixState, TerminalSink,
 };
 pub use session::{
-    BoxFuture, ConnectError, Connector, ErrorReply, InterruptHandle, LocalExecutor, Outcome,
-    PxMagics, PxResult, StoredResult,
+    BoundResults, BoxFuture, ConnectError, Connector, ErrorReply, InterruptHandle, LocalExecutor,
+    Outcome, PxMagics, PxResult, StoredResult, DISPLAY_CALL, RESULT_CALL,
 };
 pub use split::{arg_split, UnclosedQuote};
 pub use state::{CellSettings, ViewState};

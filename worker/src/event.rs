@@ -101,4 +101,13 @@ pub enum Event {
         /// True for `getpass()`: the frontend should not echo.
         password: bool,
     },
+    /// The code asked its host for something only the host has (the kernel's results of
+    /// earlier `%px` cells, for example); answer with
+    /// [`Execution::answer_host`](crate::Execution::answer_host). The code waits until then.
+    HostCall {
+        /// What is asked for; the host decides which names it serves.
+        name: String,
+        /// The call's arguments, as the Python side sent them.
+        args: Value,
+    },
 }

@@ -1,5 +1,6 @@
 //! The caller's side of one running execution.
 
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::error::{Result, WorkerError};
@@ -10,7 +11,7 @@ use crate::supervisor::Update;
 /// A running execution: its events in order, then its reply.
 ///
 /// Read it with [`next_event`](Execution::next_event) to forward output while the code
-/// runs (and to answer [`Event::InputRequest`]), or with [`collect`](Execution::collect)
+/// runs (and to answer [`Event::InputRequest`] and [`Event::HostCall`]), or with [`collect`](Execution::collect)
 /// when only the whole result matters. Unread events hold the worker back once a small
 /// buffer is full, which throttles a runaway `print` loop instead of growing memory.
 /// Dropping an execution does not stop the code; [`Worker::interrupt`](crate::Worker::interrupt)
@@ -18,18 +19,27 @@ use crate::supervisor::Update;
 #[derive(Debug)]
 pub struct Execution {
     updates: mpsc::Receiver<Update>,
-    input: mpsc::UnboundedSender<Option<String>>,
+    answers: mpsc::UnboundedSender<Answer>,
     reply: Option<ExecuteReply>,
+}
+
+/// What the code is waiting for, once its caller has decided.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// `input()` returns this; `None` makes it raise `EOFError`.
+    Input(Option<String>),
+    /// The host call returns the value, or raises with the message.
+    Host(std::result::Result<Value, String>),
 }
 
 impl Execution {
     pub(crate) fn new(
         updates: mpsc::Receiver<Update>,
-        input: mpsc::UnboundedSender<Option<String>>,
+        answers: mpsc::UnboundedSender<Answer>,
     ) -> Self {
         Execution {
             updates,
-            input,
+            answers,
             reply: None,
         }
     }
@@ -51,14 +61,22 @@ impl Execution {
 
     /// Answers the pending [`Event::InputRequest`]: `input()` returns `value`.
     pub fn answer_input(&self, value: impl Into<String>) -> Result<()> {
-        self.input
-            .send(Some(value.into()))
-            .map_err(|_| WorkerError::Closed)
+        self.answer(Answer::Input(Some(value.into())))
     }
 
     /// Refuses the pending [`Event::InputRequest`]: `input()` raises `EOFError`.
     pub fn refuse_input(&self) -> Result<()> {
-        self.input.send(None).map_err(|_| WorkerError::Closed)
+        self.answer(Answer::Input(None))
+    }
+
+    /// Answers the pending [`Event::HostCall`]: the call returns the value, or raises
+    /// `RuntimeError` with the message.
+    pub fn answer_host(&self, answer: std::result::Result<Value, String>) -> Result<()> {
+        self.answer(Answer::Host(answer))
+    }
+
+    fn answer(&self, answer: Answer) -> Result<()> {
+        self.answers.send(answer).map_err(|_| WorkerError::Closed)
     }
 
     /// Skips the remaining events (refusing input requests) and returns the reply;
@@ -67,13 +85,19 @@ impl Execution {
         Ok(self.collect().await?.reply)
     }
 
-    /// All remaining events and the reply. Input requests are refused, since nobody can
-    /// answer them here.
+    /// All remaining events and the reply. Input requests and host calls are refused, since
+    /// nobody can answer them here.
     pub async fn collect(mut self) -> Result<ExecuteOutput> {
         let mut events = Vec::new();
         while let Some(event) = self.next_event().await {
-            if matches!(event, Event::InputRequest { .. }) {
-                let _ = self.refuse_input();
+            match &event {
+                Event::InputRequest { .. } => {
+                    let _ = self.refuse_input();
+                }
+                Event::HostCall { name, .. } => {
+                    let _ = self.answer_host(Err(format!("no host answers {name:?} here")));
+                }
+                _ => {}
             }
             events.push(event);
         }

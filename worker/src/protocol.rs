@@ -3,7 +3,8 @@
 //! Every frame is a JSON object with a `type`. Frames from the child that ask for a *sync
 //! point* carry a `seq`: the supervisor first drains both output pipes, then emits the event,
 //! then answers `ack` with the same `seq`, so output written before the event is never
-//! reported after it. Input requests are answered by `input_reply` instead.
+//! reported after it. Input requests are answered by `input_reply` instead, host calls by
+//! `host_reply`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -37,6 +38,12 @@ pub(crate) enum ToChild {
     InputReply {
         seq: u64,
         value: Option<String>,
+    },
+    /// The answer to `host_call` `seq`: its value, or the error the call raises.
+    HostReply {
+        seq: u64,
+        value: Value,
+        error: Option<String>,
     },
     Shutdown,
 }
@@ -89,6 +96,13 @@ pub(crate) enum FromChild {
         prompt: String,
         #[serde(default)]
         password: bool,
+        seq: u64,
+    },
+    /// The code asked the host for something only it has (`px_worker.host.call`).
+    HostCall {
+        name: String,
+        #[serde(default)]
+        args: Value,
         seq: u64,
     },
     ExecuteReply(Box<ExecuteReplyFrame>),

@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use crate::config::WorkerConfig;
 use crate::error::{Result, WorkerError};
 use crate::event::{ErrorInfo, Event, StreamName};
+use crate::execution::Answer;
 use crate::idle_output::IdleOutput;
 use crate::info::WorkerInfo;
 use crate::partial_lines::PartialLines;
@@ -57,12 +58,12 @@ pub(crate) enum Command {
     },
 }
 
-/// One execution: where its events go and where input answers come from.
+/// One execution: where its events go and where answers to its questions come from.
 pub(crate) struct ExecuteJob {
     pub request: ExecuteRequest,
     pub updates: mpsc::Sender<Update>,
-    /// Answers to input requests; `None` refuses (the code sees `EOFError`).
-    pub input: mpsc::UnboundedReceiver<Option<String>>,
+    /// Answers to input requests and host calls, in the order they were asked.
+    pub answers: mpsc::UnboundedReceiver<Answer>,
 }
 
 /// What an [`Execution`](crate::Execution) receives.
@@ -194,7 +195,7 @@ impl Supervisor {
         let ExecuteJob {
             request,
             updates,
-            mut input,
+            mut answers,
         } = job;
         let mut sink = Sink {
             updates,
@@ -219,7 +220,7 @@ impl Supervisor {
         for event in self.idle.take() {
             sink.event(event).await;
         }
-        match self.serve_execute(request, &mut sink, &mut input).await {
+        match self.serve_execute(request, &mut sink, &mut answers).await {
             Outcome::Replied(reply) => {
                 self.last_count = reply.execution_count;
                 sink.reply(reply).await;
@@ -255,7 +256,7 @@ impl Supervisor {
         &mut self,
         request: ExecuteRequest,
         sink: &mut Sink,
-        input: &mut mpsc::UnboundedReceiver<Option<String>>,
+        answers: &mut mpsc::UnboundedReceiver<Answer>,
     ) -> Outcome {
         let Some(process) = self.process.as_mut() else {
             return Outcome::Gone("no process".into());
@@ -263,12 +264,14 @@ impl Supervisor {
         if let Err(e) = process.send(&ToChild::Execute(request)).await {
             return Outcome::Gone(format!("sending the request failed: {e}"));
         }
-        let mut waiting_input: Option<u64> = None;
+        // The child's main thread waits for one answer at a time: its seq, and whether it
+        // is a host call (else an input request).
+        let mut waiting: Option<(u64, bool)> = None;
         loop {
             let held_until = sink.lines.deadline();
             let step = tokio::select! {
                 activity = process.next_activity() => Step::Activity(activity),
-                answer = input.recv(), if waiting_input.is_some() => Step::Input(answer.flatten()),
+                answer = answers.recv(), if waiting.is_some() => Step::Answer(answer),
                 () = sleep_until(held_until), if held_until.is_some() => Step::Release,
                 () = stopped(&mut self.stop) => return Outcome::Stopped,
             };
@@ -278,10 +281,20 @@ impl Supervisor {
                     sink.release().await;
                     continue;
                 }
-                Step::Input(value) => {
-                    let seq = waiting_input.take().unwrap_or_default();
-                    if let Err(e) = process.send(&ToChild::InputReply { seq, value }).await {
-                        return Outcome::Gone(format!("sending input failed: {e}"));
+                Step::Answer(answer) => {
+                    let (seq, host) = waiting.take().unwrap_or_default();
+                    // A dropped Execution answers nothing: refuse, or the code waits forever.
+                    let answer = answer.unwrap_or(if host {
+                        Answer::Host(Err("nobody is listening to this execution".into()))
+                    } else {
+                        Answer::Input(None)
+                    });
+                    let reply = match answer {
+                        Answer::Input(value) => ToChild::InputReply { seq, value },
+                        Answer::Host(result) => host_reply(seq, result),
+                    };
+                    if let Err(e) = process.send(&reply).await {
+                        return Outcome::Gone(format!("sending an answer failed: {e}"));
                     }
                     continue;
                 }
@@ -317,8 +330,12 @@ impl Supervisor {
                     password,
                     seq,
                 } => {
-                    waiting_input = Some(seq);
+                    waiting = Some((seq, false));
                     sink.event(Event::InputRequest { prompt, password }).await;
+                }
+                FromChild::HostCall { name, args, seq } => {
+                    waiting = Some((seq, true));
+                    sink.event(Event::HostCall { name, args }).await;
                 }
                 msg => match event_of(msg) {
                     Ok(event) => sink.event(event).await,
@@ -511,7 +528,8 @@ impl Sink {
 /// What woke up the execution loop.
 enum Step {
     Activity(Activity),
-    Input(Option<String>),
+    /// `None`: the Execution was dropped.
+    Answer(Option<Answer>),
     Release,
 }
 
@@ -552,6 +570,21 @@ fn event_of(msg: FromChild) -> Result<Event, FromChild> {
         FromChild::Error { error, .. } => Event::Error(error),
         other => return Err(other),
     })
+}
+
+fn host_reply(seq: u64, result: std::result::Result<serde_json::Value, String>) -> ToChild {
+    match result {
+        Ok(value) => ToChild::HostReply {
+            seq,
+            value,
+            error: None,
+        },
+        Err(message) => ToChild::HostReply {
+            seq,
+            value: serde_json::Value::Null,
+            error: Some(message),
+        },
+    }
 }
 
 fn reply_of(frame: ExecuteReplyFrame) -> ExecuteReply {

@@ -57,15 +57,15 @@ impl Worker {
     /// Queues `request`; its events and reply come through the returned [`Execution`].
     pub fn execute(&self, request: ExecuteRequest) -> Result<Execution> {
         let (updates, updates_rx) = mpsc::channel(EVENT_BUFFER);
-        let (input, input_rx) = mpsc::unbounded_channel();
+        let (answers, answers_rx) = mpsc::unbounded_channel();
         self.commands
             .send(Command::Execute(ExecuteJob {
                 request,
                 updates,
-                input: input_rx,
+                answers: answers_rx,
             }))
             .map_err(|_| WorkerError::Closed)?;
-        Ok(Execution::new(updates_rx, input))
+        Ok(Execution::new(updates_rx, answers))
     }
 
     /// Sends SIGINT to the child's process group: running code gets `KeyboardInterrupt`

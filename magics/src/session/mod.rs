@@ -2,6 +2,7 @@
 //! (each with its view settings and last result), the client, and the autopx switch; a
 //! host hands it every cell and gets back an [`Outcome`] for its reply.
 
+mod bound;
 mod execute;
 mod hooks;
 mod interrupt;
@@ -20,6 +21,7 @@ use crate::parse::{ends_autopx, parse_cell, Command};
 use crate::render::OutputSink;
 use crate::state::ViewState;
 
+pub use bound::{BoundResults, DISPLAY_CALL, RESULT_CALL};
 pub use hooks::{BoxFuture, ConnectError, Connector, LocalExecutor};
 pub use interrupt::InterruptHandle;
 pub use outcome::{ErrorReply, Outcome, StoredResult};

@@ -1,4 +1,5 @@
-"""The socket to the supervisor: length-prefixed JSON frames, sync points, input requests."""
+"""The socket to the supervisor: length-prefixed JSON frames, sync points, input requests,
+host calls."""
 
 import json
 import os
@@ -69,6 +70,23 @@ class Channel:
             if reply.get("type") == "input_reply" and reply.get("seq") == seq:
                 state.last_stream = None
                 return reply.get("value")
+
+    def call_host(self, name, args):
+        """Ask the host for ``name``; returns its answer or raises HostError."""
+        self.seq += 1
+        seq = self.seq
+        self.send({"type": "host_call", "name": name, "args": args, "seq": seq})
+        while True:
+            reply = self.recv()
+            if reply.get("type") == "host_reply" and reply.get("seq") == seq:
+                state.last_stream = None
+                if reply.get("error") is not None:
+                    raise HostError(reply["error"])
+                return reply.get("value")
+
+
+class HostError(RuntimeError):
+    """The host could not answer a call."""
 
 
 def supervisor_gone():

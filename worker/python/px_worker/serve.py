@@ -11,6 +11,11 @@ from px_worker.channel import Channel, watch_parent
 from px_worker.ipython_shell import make_ipython_shell
 from px_worker.output import flush_c_stdio, install_streams
 from px_worker.stdin import install_input
+
+# Imported now because the package's directory is gone once the worker runs: user code
+# reaches these later (`-o NAME` handles of the parallel magics).
+import px_worker.host  # noqa: F401
+import px_worker.results  # noqa: F401
 from px_worker.state import on_sigint, state
 
 
