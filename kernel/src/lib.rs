@@ -18,6 +18,7 @@
 mod backend;
 mod cluster;
 mod control;
+mod history;
 mod iopub;
 mod kernelspec;
 mod parallel;

@@ -31,6 +31,8 @@ pub(crate) struct Ctx<B> {
     pub(crate) shutdown: Notify,
     /// Messages dropped as malformed or forged.
     pub(crate) dropped: AtomicU64,
+    /// Counted cells, for `history_request`.
+    pub(crate) history: std::sync::Mutex<crate::history::History>,
 }
 
 impl<B: Backend> Ctx<B> {
@@ -161,6 +163,7 @@ pub async fn serve<B: Backend>(
         execution_count: AtomicU64::new(0),
         shutdown: Notify::new(),
         dropped: AtomicU64::new(0),
+        history: Default::default(),
     });
     let mut tasks = vec![
         tokio::spawn(crate::iopub::serve(iopub, session.clone(), iopub_rx)),

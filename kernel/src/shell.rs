@@ -86,7 +86,12 @@ async fn handle_execute<B: Backend>(ctx: &Ctx<B>, shell: &Shell, msg: &Message) 
     let allow_stdin = flag(c, "allow_stdin", true);
     let code = text(c, "code").to_owned();
     let execution_count = if !silent && store_history {
-        ctx.next_count()
+        let count = ctx.next_count();
+        ctx.history
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .record(count, &code);
+        count
     } else {
         ctx.current_count()
     };
@@ -190,13 +195,18 @@ async fn handle_inspect<B: Backend>(ctx: &Ctx<B>, shell: &Shell, msg: &Message) 
         .await;
 }
 
-/// `history_request`: no history is kept yet; an empty list keeps consoles from waiting.
+/// `history_request`: this kernel's counted cells (tail, range or search).
 async fn handle_history<B: Backend>(ctx: &Ctx<B>, shell: &Shell, msg: &Message) {
+    let history = ctx
+        .history
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .answer(&msg.content);
     ctx.reply(
         shell,
         msg,
         MsgType::HistoryReply,
-        json!({"status": "ok", "history": []}),
+        json!({"status": "ok", "history": history}),
         Map::new(),
     )
     .await;

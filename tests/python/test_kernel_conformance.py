@@ -19,6 +19,8 @@ class ParallelRustKernelTests(jkt.KernelTests):
     code_display_data = [
         {"code": "from IPython.display import HTML, display; display(HTML('<b>x</b>'))", "mime": "text/html"},
     ]
+    supported_history_operations = ("tail", "range", "search")
+    code_history_pattern = "6?7"
     code_inspect_sample = "print"
     code_clear_output = "from IPython.display import clear_output; clear_output()"
     code_generate_error = "raise ValueError('boom')"
