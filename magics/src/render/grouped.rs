@@ -106,10 +106,11 @@ pub fn display_outputs(
                 );
             }
             if opts.group_by == GroupBy::Order {
-                // Stock shows only engines having the most displays (spec §9.4, quirk 4).
+                // Deliberate deviation (README): stock shows only the engines having the
+                // most displays (spec §9.4, quirk 4); we show every engine's i-th display.
                 let most = results.iter().map(|r| r.outputs.len()).max().unwrap_or(0);
                 for i in 0..most {
-                    for r in results.iter().filter(|r| r.outputs.len() >= most) {
+                    for r in results.iter().filter(|r| r.outputs.len() > i) {
                         output_label(sink, id(r));
                         republish(sink, &r.outputs[i], id(r));
                     }

@@ -248,6 +248,12 @@ async fn wait_and_get(
             step!(watch.wait(sink, Until::Replies, None, Some(&mut *armed)));
         }
     }
+    if settings.stream && watch.result().all_replied() && !watch.result().ready() {
+        // Deliberate deviation (README): stock stops streaming at the last reply, losing
+        // output still on its way; we give it the same grace as the grouped display.
+        let deadline = Some(Instant::now() + OUTPUT_GRACE);
+        step!(watch.wait(sink, Until::Output, deadline, Some(&mut *armed)));
+    }
     let shown = settings.stream && watch.result().ready();
     match watch.result().try_get() {
         Some(Err(e)) => Waited::Finished(Err(client_failure(e, single, shown))),
