@@ -29,3 +29,9 @@ if [ -d tests/python ] && compgen -G "tests/python/test_*.py" >/dev/null; then
   echo "== pytest"
   "$PX_PYTHON" -m pytest -q tests/python
 fi
+
+# The example notebooks, re-run with the kernel (each against its own fresh 4-engine
+# cluster, see notebooks/conftest.py) and compared with their saved outputs.
+echo "== notebooks (nbval)"
+"$PX_PYTHON" -m pytest -q --nbval --nbval-kernel-name parallel-rust \
+  --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 120 notebooks
