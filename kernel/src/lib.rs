@@ -26,6 +26,7 @@ mod python;
 mod server;
 mod shell;
 mod stdin;
+mod stored;
 
 pub use backend::{python_language_info, Backend, ExecuteOutcome, ExecuteRequest};
 pub use cluster::{ClusterFinder, CLUSTER_ENV, PROFILE_ENV};

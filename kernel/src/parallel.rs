@@ -1,12 +1,13 @@
 //! The kernel's real backend: parallel magics go to the engines through `px-magics`,
 //! everything else runs in the local Python.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use px_client::StreamName;
 use px_magics::{
     parse_cell, BoxFuture, ErrorReply, InterruptHandle, LocalExecutor, Outcome, OutputSink,
-    PxMagics,
+    PxMagics, StoredResult,
 };
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -15,6 +16,10 @@ use crate::backend::{Backend, ExecuteOutcome, ExecuteRequest};
 use crate::cluster::ClusterFinder;
 use crate::publisher::Publisher;
 use crate::python::LocalPython;
+use crate::stored::{bind_code, Stored};
+
+/// `Out[N:k]: ` is red, as in IPython's default colour scheme.
+const COLOR: bool = true;
 
 /// Renders the magics' output as this request's IOPub messages.
 struct KernelSink<'a> {
@@ -78,6 +83,9 @@ pub struct ParallelBackend {
     magics: Mutex<PxMagics>,
     interrupt: InterruptHandle,
     finder: Arc<Mutex<ClusterFinder>>,
+    /// Result objects bound by `-o NAME` that were still pending.
+    stored: Mutex<Vec<Stored>>,
+    tokens: AtomicU64,
 }
 
 impl ParallelBackend {
@@ -91,14 +99,41 @@ impl ParallelBackend {
             async move { finder.lock().await.connect().await.map(|f| f.client) }
         })
         .with_local_executor(Local(local.clone()))
-        .with_color(true);
+        .with_color(COLOR);
         let interrupt = magics.interrupt_handle();
         ParallelBackend {
             local,
             magics: Mutex::new(magics),
             interrupt,
             finder,
+            stored: Mutex::new(Vec::new()),
+            tokens: AtomicU64::new(0),
         }
+    }
+
+    /// `-o NAME`: the result object under `NAME` in the local namespace.
+    async fn bind(&self, stored: StoredResult) {
+        let token = self.tokens.fetch_add(1, Ordering::SeqCst);
+        let code = bind_code(&stored.name, token, &stored.result, COLOR);
+        self.local.run_silent(&code).await;
+        self.stored
+            .lock()
+            .await
+            .push(Stored::new(token, stored.result));
+    }
+
+    /// Brings bound result objects that are no longer pending up to date, before a
+    /// local cell can look at them.
+    async fn refresh_stored(&self) {
+        let mut stored = self.stored.lock().await;
+        let mut pending = Vec::new();
+        for s in stored.drain(..) {
+            match s.update_code(COLOR) {
+                Some(code) => self.local.run_silent(&code).await,
+                None => pending.push(s),
+            }
+        }
+        *stored = pending;
     }
 
     /// Connects before a magic's first use, so the one-line notice of a started cluster
@@ -127,6 +162,7 @@ impl Backend for ParallelBackend {
     }
 
     async fn execute(&self, request: ExecuteRequest, out: Publisher) -> ExecuteOutcome {
+        self.local.begin_cell(request.execution_count);
         let mut magics = self.magics.lock().await;
         let suffixes: Vec<String> = magics.suffixes().iter().map(|s| s.to_string()).collect();
         let suffix_refs: Vec<&str> = suffixes.iter().map(String::as_str).collect();
@@ -139,19 +175,31 @@ impl Backend for ParallelBackend {
             out: &out,
             execution_count: request.execution_count,
         };
-        match magics.run(&request.code, &mut sink).await {
+        let outcome = magics.run(&request.code, &mut sink).await;
+        drop(magics);
+        match outcome {
             Outcome::NotMagic => {
-                drop(magics);
+                self.refresh_stored().await;
                 self.local.execute(&request, &out).await
             }
-            Outcome::Ok { .. } => ExecuteOutcome::Ok {
-                user_expressions: serde_json::json!({}),
-            },
-            Outcome::Error { error, .. } => ExecuteOutcome::Error {
-                ename: error.ename,
-                evalue: error.evalue,
-                traceback: error.traceback,
-            },
+            Outcome::Ok { stored } => {
+                if let Some(stored) = stored {
+                    self.bind(stored).await;
+                }
+                ExecuteOutcome::Ok {
+                    user_expressions: serde_json::json!({}),
+                }
+            }
+            Outcome::Error { error, stored } => {
+                if let Some(stored) = stored {
+                    self.bind(stored).await;
+                }
+                ExecuteOutcome::Error {
+                    ename: error.ename,
+                    evalue: error.evalue,
+                    traceback: error.traceback,
+                }
+            }
         }
     }
 

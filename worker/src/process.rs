@@ -34,7 +34,7 @@ use crate::protocol::{FromChild, ToChild};
 
 /// The Python side (`python/px_worker/`), embedded so that the crate's binaries are
 /// relocatable.
-const PYTHON_PACKAGE: [(&str, &str); 9] = [
+const PYTHON_PACKAGE: [(&str, &str); 10] = [
     (
         "__init__.py",
         include_str!("../python/px_worker/__init__.py"),
@@ -53,6 +53,7 @@ const PYTHON_PACKAGE: [(&str, &str); 9] = [
         include_str!("../python/px_worker/ipython_shell.py"),
     ),
     ("output.py", include_str!("../python/px_worker/output.py")),
+    ("results.py", include_str!("../python/px_worker/results.py")),
     ("serve.py", include_str!("../python/px_worker/serve.py")),
     ("state.py", include_str!("../python/px_worker/state.py")),
     ("stdin.py", include_str!("../python/px_worker/stdin.py")),

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use px_client::{AsyncResult, EngineResult, Targets};
 
+use super::outcome::{client_failure, ErrorReply, Failure};
 use crate::flags::GroupBy;
 use crate::render::{
     async_result_repr, display_outputs, DisplayOptions, OutputSink, ResultState, StreamPrefixState,
@@ -67,6 +68,20 @@ impl PxResult {
             Some(Ok(_)) => ResultState::Finished,
             Some(Err(_)) => ResultState::Failed,
         }
+    }
+
+    /// The exception `%pxresult` raises for this result once it failed: the composite
+    /// error, or for an int target the engine's own error (never the short `N errors`).
+    /// `None` while pending and when it succeeded.
+    pub fn error(&self) -> Option<ErrorReply> {
+        let Some(Err(e)) = self.inner.ar.try_get() else {
+            return None;
+        };
+        Some(match client_failure(e, self.is_single(), false) {
+            Failure::Cell(cell) => ErrorReply::from_content(&cell.content()),
+            Failure::Magics(m) => ErrorReply::one_line(m.python_ename(), m.python_evalue()),
+            Failure::Local(reply) => reply,
+        })
     }
 
     /// `<AsyncResult(%px): pending>`: the text stock shows for the object.
