@@ -30,7 +30,10 @@ README, "What must be normalised"):
   `0x…` object addresses, `pid NNN`.
 - progress-bar redraws (`\\r%px:  25%|██▌ …`, the bar's closing newline): whether a bar is
   drawn at all depends on whether replies take longer than 2 s, which on a loaded machine is
-  timing; the cells are written to finish well before that.
+  timing; the cells are written to finish well before that, and bars are dropped. A cell
+  that draws a bar on purpose (`--progress-after 0`, marked `progress`) keeps each bar as
+  its last frame without times and rate (`<bar: %px: 100%|██████████| 4/4>`): the number of
+  redraws and the intermediate frames are timing too.
 - `engine_info` of error replies: ipykernel adds it to every error reply (a kernel
   convention for engines, not part of the magics; the spec says so); it is compared as
   present-or-absent only.
@@ -102,6 +105,9 @@ class Cell:
     # paths of the local install, frames we do not have): compare ename, evalue and the
     # traceback's last line only.
     local_traceback: bool = False
+    # The cell draws a progress bar on purpose (`--progress-after 0`): keep each bar as
+    # its final frame, without rate and times, instead of dropping it.
+    progress: bool = False
 
     def source(self, which):
         if which == "stock" and self.stock is not None:
@@ -284,6 +290,8 @@ ADDR = re.compile(r"tcp://[0-9.]+:\d+")
 HEX = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
 PID = re.compile(r"\bpid \d+")
 BAR = re.compile(r"\r%px:[^\r\n]*")
+BARS = re.compile(r"(?:\r%px:[^\r\n]*)+\n?")
+BAR_TIMES = re.compile(r" \[[^\]]*\]$")
 STREAM_LABEL = re.compile(r"^\[(?:stdout|stderr):(-?\d+)\] ")
 OUTPUT_LABEL = re.compile(r"^\[output:(-?\d+)\]$")
 OUT_PREFIX = re.compile(r"^Out\[(-?\d+):\d+\]: ")
@@ -318,6 +326,17 @@ def strip_bars(text):
             pos += 1
     out.append(text[pos:])
     return "".join(out)
+
+
+def summarise_bars(text):
+    """Each progress bar (its redraws and closing newline) as one line: its last frame,
+    without elapsed time and rate."""
+
+    def last_frame(m):
+        frame = m.group(0).rstrip("\n").split("\r")[-1]
+        return "<bar: " + BAR_TIMES.sub("", frame) + ">" + ("\n" if m.group(0).endswith("\n") else "")
+
+    return BARS.sub(last_frame, text)
 
 
 def plain(data):
@@ -441,17 +460,21 @@ def _labeller(prefix=""):
 def normalise(run, cell):
     """A cell's run reduced to what is compared: {"reply": …, "output": […]}, where each
     output item is a message or, in a streamed cell, {"engines": {N: [messages]}}."""
-    msgs = []
-    for late, m in run.messages:
-        mt = m["header"]["msg_type"]
-        content = m["content"]
-        if mt == "stream":
-            text = strip_bars(content["text"])
+    msgs = [
+        {"msg_type": m["header"]["msg_type"], "content": m["content"], "late": late}
+        for late, m in run.messages
+    ]
+    msgs = _merge_streams(msgs)
+    kept = []
+    for m in msgs:
+        if m["msg_type"] == "stream":
+            text = m["content"]["text"]
+            text = summarise_bars(text) if cell.progress else strip_bars(text)
             if not text:
                 continue
-            content = {**content, "text": text}
-        msgs.append({"msg_type": mt, "content": content, "late": late})
-    msgs = _merge_streams(msgs)
+            m = {**m, "content": {**m["content"], "text": text}}
+        kept.append(m)
+    msgs = kept
     if cell.streamed:
         msgs = _split_streamed_errors(msgs)
         output = []

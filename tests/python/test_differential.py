@@ -89,6 +89,11 @@ CELLS = [
     Cell("non-blocking error", "%%px --noblock\n1/0", grace=0.5),
     Cell("result of an error", "%result"),
     Cell("output over time", "%%px\n" + TICKS, streamed=True),
+    Cell(
+        "progress bar",
+        "%%px --no-stream --progress-after 0\nimport time\ntime.sleep(0.5)\n'slow'",
+        progress=True,
+    ),
     Cell("no trailing newline", "%px print('no newline', end='')", streamed=True),
     Cell("carriage return", "%px print('abc\\rX')", streamed=True),
     Cell(
@@ -103,6 +108,11 @@ CELLS = [
     Cell("verbose off", "%pxconfig --no-verbose"),
     Cell("stored result", "%%px -o saved\nprint('saved')", streamed=True),
     Cell("stored result shown", "saved"),
+    Cell("stored result's values", "saved.get()"),
+    Cell("stored result's stdout", "saved.stdout"),
+    Cell("stored, non-blocking", "%%px --noblock -o later\nimport time\ntime.sleep(0.3)\n5", grace=0.5),
+    Cell("stored, waited for", "%result"),
+    Cell("stored, finished later", "later, later.get()"),
     Cell("local, non-blocking", "%%px --local --noblock\nd = 4\nd"),
     Cell("local cell", "print('local')\n40 + 2"),
     Cell("local error", "1/0"),
