@@ -76,6 +76,9 @@ pub enum TargetsError {
         /// The exception class stock raises for it (`SyntaxError`, `NameError`,
         /// `TypeError`, `ValueError`).
         python_ename: &'static str,
+        /// Stock's message for it, where it is known exactly (`name 'foo' is not
+        /// defined`); see [`TargetsError::python_evalue`].
+        python_evalue: Option<String>,
     },
     /// No engine is registered at all; stock checks this before anything else.
     #[error("no engines registered: wait for engines to register before sending them work")]
@@ -125,6 +128,25 @@ impl TargetsError {
             | TargetsError::NoSuchEngine { .. }
             | TargetsError::NoneSelected { .. } => "IndexError",
             TargetsError::NotRegistered { .. } => "KeyError",
+        }
+    }
+
+    /// Stock's message (`str()` of the exception it raises) where this client knows it
+    /// exactly, for a kernel that reports `evalue` as stock does; `None` where stock's
+    /// message depends on Python internals (syntax errors, type errors) or stock fails
+    /// differently.
+    pub fn python_evalue(&self) -> Option<String> {
+        match self {
+            TargetsError::Invalid { python_evalue, .. } => python_evalue.clone(),
+            TargetsError::NoEngines => Some(
+                "This operation requires engines. Try client.wait_for_engines(n) to wait \
+                 for engines to register."
+                    .into(),
+            ),
+            TargetsError::IndexOutOfRange { .. } => Some("list index out of range".into()),
+            TargetsError::NoSuchEngine { id } => Some(format!("No such engine: {id}")),
+            TargetsError::NotRegistered { id, .. } => Some(id.to_string()),
+            TargetsError::NoneSelected { .. } => None,
         }
     }
 }
@@ -227,6 +249,7 @@ impl Targets {
             input: self.to_string(),
             reason: e.reason,
             python_ename: e.ename,
+            python_evalue: e.evalue,
         }
     }
 }
@@ -306,6 +329,7 @@ impl FromStr for Targets {
             input: s.to_owned(),
             reason: p.reason,
             python_ename: p.ename,
+            python_evalue: p.evalue,
         };
         if s.contains(':') {
             return parse_slice(s).map_err(invalid);
@@ -323,6 +347,8 @@ impl FromStr for Targets {
 struct Problem {
     reason: String,
     ename: &'static str,
+    /// Python's message, where known exactly.
+    evalue: Option<String>,
 }
 
 impl Problem {
@@ -330,18 +356,21 @@ impl Problem {
         Problem {
             reason: reason.into(),
             ename: "SyntaxError",
+            evalue: None,
         }
     }
     fn type_error(reason: impl Into<String>) -> Self {
         Problem {
             reason: reason.into(),
             ename: "TypeError",
+            evalue: None,
         }
     }
     fn value_error(reason: impl Into<String>) -> Self {
         Problem {
             reason: reason.into(),
             ename: "ValueError",
+            evalue: None,
         }
     }
 }
@@ -681,6 +710,7 @@ impl Parser {
             Token::Name(name) => Err(Problem {
                 reason: format!("'{name}' is not an integer"),
                 ename: "NameError",
+                evalue: Some(format!("name '{name}' is not defined")),
             }),
             _ => {
                 self.pos -= 1;
@@ -746,6 +776,7 @@ impl Parser {
             other => Err(Problem {
                 reason: format!("slice {what} '{}' is not an integer", other.describe()),
                 ename: "TypeError",
+                evalue: None,
             }),
         }
     }
@@ -954,6 +985,15 @@ mod tests {
             assert!(!e.to_string().contains('\n'));
         }
         assert_eq!(parse_err("1:x").python_ename(), "NameError");
+        assert_eq!(
+            parse_err("1:x").python_evalue().as_deref(),
+            Some("name 'x' is not defined")
+        );
+        assert_eq!(
+            parse_err("[0, foo]").python_evalue().as_deref(),
+            Some("name 'foo' is not defined")
+        );
+        assert_eq!(parse_err("1,,2").python_evalue(), None);
         assert_eq!(parse_err("::0").python_ename(), "ValueError");
         assert_eq!(parse_err("1.5").python_ename(), "TypeError");
         assert_eq!(parse_err("1,,2").python_ename(), "SyntaxError");

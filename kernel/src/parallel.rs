@@ -16,6 +16,9 @@ use crate::publisher::Publisher;
 use crate::python::LocalPython;
 use crate::sink::KernelSink;
 
+/// `Out[N:k]: ` is red, as in IPython's default colour scheme.
+const COLOR: bool = true;
+
 /// `%%px --local` and autopx's syntax check, in the kernel's local Python.
 struct Local(Arc<LocalPython>);
 
@@ -54,7 +57,7 @@ impl ParallelBackend {
             async move { finder.lock().await.connect().await.map(|f| f.client) }
         })
         .with_local_executor(Local(local.clone()))
-        .with_color(true);
+        .with_color(COLOR);
         let interrupt = magics.interrupt_handle();
         ParallelBackend {
             local,
@@ -91,6 +94,7 @@ impl Backend for ParallelBackend {
     }
 
     async fn execute(&self, request: ExecuteRequest, out: Publisher) -> ExecuteOutcome {
+        self.local.begin_cell(request.execution_count);
         let mut magics = self.magics.lock().await;
         let suffixes: Vec<String> = magics.suffixes().iter().map(|s| s.to_string()).collect();
         let suffix_refs: Vec<&str> = suffixes.iter().map(String::as_str).collect();

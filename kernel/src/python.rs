@@ -8,6 +8,7 @@ use px_worker::{
     StreamName, Worker,
 };
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::RwLock;
 
 use crate::backend::{ExecuteOutcome, ExecuteRequest};
@@ -19,6 +20,9 @@ pub struct LocalPython {
     /// `None` once shut down. Executions hold a read lock; interrupts too, so they can reach
     /// a running cell.
     worker: RwLock<Option<Worker>>,
+    /// The execution count of the cell being run: nested cells and autopx's check run
+    /// under it, as they do inside IPython's own `run_cell`.
+    cell: AtomicU64,
 }
 
 fn outcome_error(ename: &str, evalue: &str, traceback: Vec<String>) -> ExecuteOutcome {
@@ -199,7 +203,14 @@ impl LocalPython {
     pub fn new(worker: Worker) -> Self {
         LocalPython {
             worker: RwLock::new(Some(worker)),
+            cell: AtomicU64::new(0),
         }
+    }
+
+    /// Tells the local Python the execution count of the cell about to run, whether it
+    /// runs here or on the engines.
+    pub fn begin_cell(&self, execution_count: u64) {
+        self.cell.store(execution_count, Ordering::SeqCst);
     }
 
     /// Python's version and shell, for the banner.
@@ -239,6 +250,11 @@ impl LocalPython {
             .store_history(request.store_history)
             .allow_stdin(request.allow_stdin);
         req.user_expressions = user_expressions;
+        if request.store_history && !request.silent {
+            // The kernel's count: cells that ran on the engines count too.
+            req = req.execution_count(request.execution_count);
+            self.begin_cell(request.execution_count);
+        }
         let mut run = match worker.execute(req) {
             Ok(run) => run,
             Err(e) => return outcome_error("WorkerError", &e.to_string(), vec![]),
@@ -279,8 +295,12 @@ impl LocalPython {
                 "the local Python is shut down",
             ));
         };
+        // As IPython's nested `run_cell`: not stored, numbered as the outer cell.
+        let request = WorkerRequest::new(code)
+            .store_history(false)
+            .execution_count(self.cell.load(Ordering::SeqCst));
         let mut run = worker
-            .execute(WorkerRequest::new(code))
+            .execute(request)
             .map_err(|e| ErrorReply::one_line("WorkerError", e.to_string()))?;
         let mut target = SinkTarget { sink, error: None };
         forward_events(&mut run, &mut target).await;
@@ -307,18 +327,30 @@ impl LocalPython {
         }
     }
 
-    /// Whether `code` compiles locally (autopx sends only cells that do).
+    /// Whether `code` compiles locally (autopx sends only cells that do): the cell goes
+    /// through the local shell's front half as IPython's `run_cell` takes it (transformed,
+    /// counted, kept in history, parsed), and its SyntaxError is IPython's, but nothing
+    /// runs.
     pub async fn check_syntax(&self, code: &str) -> Result<(), ErrorReply> {
         let guard = self.worker.read().await;
-        match guard.as_ref() {
-            Some(w) => match w.is_complete(code).await {
-                Ok(IsComplete::Invalid) => {
-                    Err(ErrorReply::one_line("SyntaxError", "invalid syntax"))
-                }
-                _ => Ok(()),
-            },
-            None => Ok(()),
-        }
+        let Some(worker) = guard.as_ref() else {
+            return Ok(());
+        };
+        let request = WorkerRequest::new(code)
+            .syntax_only(true)
+            .execution_count(self.cell.load(Ordering::SeqCst));
+        let Ok(mut run) = worker.execute(request) else {
+            return Ok(());
+        };
+        let mut sink = px_magics::CaptureSink::new();
+        let mut target = SinkTarget {
+            sink: &mut sink,
+            error: None,
+        };
+        forward_events(&mut run, &mut target).await;
+        let error = target.error.take();
+        let _ = run.reply().await;
+        error.map_or(Ok(()), Err)
     }
 
     /// `is_complete_reply` content.

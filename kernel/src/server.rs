@@ -57,6 +57,12 @@ impl<B: Backend> Ctx<B> {
         let _ = self.iopub.send(msg);
     }
 
+    /// What ipykernel adds to every error reply (a convention from ipyparallel's engines,
+    /// which are kernels): this kernel's id, engine id -1, method `execute`.
+    pub(crate) fn engine_info(&self) -> Value {
+        json!({"engine_uuid": self.session.id(), "engine_id": -1, "method": "execute"})
+    }
+
     pub(crate) fn next_count(&self) -> u64 {
         self.execution_count.fetch_add(1, Ordering::SeqCst) + 1
     }

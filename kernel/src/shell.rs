@@ -126,6 +126,7 @@ async fn handle_execute<B: Backend>(ctx: &Ctx<B>, shell: &Shell, msg: &Message) 
         } => (
             json!({"status": "error", "execution_count": execution_count,
                    "ename": ename, "evalue": evalue, "traceback": traceback,
+                   "engine_info": ctx.engine_info(),
                    "user_expressions": {}, "payload": []}),
             "error",
         ),

@@ -181,6 +181,11 @@ async fn jupyter_client_drives_the_kernel_like_a_notebook() {
     assert_eq!(r["complete"]["matches"], json!(["print"]));
     assert_eq!(r["complete"]["status"], "ok");
     assert_eq!(r["fail_then_queued"], json!(["error", "aborted"]));
+    // As ipykernel: error replies carry the engine info ipyparallel once relied on.
+    let info = &r["error_reply"]["engine_info"];
+    assert_eq!(info["engine_id"], -1);
+    assert_eq!(info["method"], "execute");
+    assert!(info["engine_uuid"].as_str().is_some_and(|u| !u.is_empty()));
     assert_eq!(r["input_request"]["prompt"], "name? ");
     assert_eq!(r["input_iopub"][2]["content"]["text"], "got Ada\n");
     assert_eq!(r["interrupt_reply"]["status"], "ok");

@@ -57,6 +57,19 @@ impl MagicsError {
             MagicsError::NoLocalNamespace => "RuntimeError",
         }
     }
+
+    /// The message stock would show with [`MagicsError::python_ename`]: stock's own text
+    /// where it is known exactly (`name 'foo' is not defined` for `--targets foo`), else
+    /// ours.
+    pub fn python_evalue(&self) -> String {
+        let stock = match self {
+            MagicsError::Targets(e) | MagicsError::Client(ClientError::Targets(e)) => {
+                e.python_evalue()
+            }
+            _ => None,
+        };
+        stock.unwrap_or_else(|| self.to_string())
+    }
 }
 
 /// The UsageError of `%pxresult` / `%result` when this set of magics has submitted

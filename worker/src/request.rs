@@ -17,6 +17,16 @@ pub struct ExecuteRequest {
     pub allow_stdin: bool,
     /// Expressions evaluated after a successful run, returned in the reply by name.
     pub user_expressions: BTreeMap<String, String>,
+    /// The number this cell runs as (`In[n]`, `Cell In[n]` in tracebacks), for a caller
+    /// that counts cells itself: a kernel counts cells that never reach this Python. The
+    /// shell's own count otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_count: Option<u64>,
+    /// Only the front half of running a cell: input transformation, history and count,
+    /// and the syntax check, whose error is reported as running the cell would; the code
+    /// itself does not run (what `%autopx` does before sending a cell to the engines).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub syntax_only: bool,
 }
 
 impl ExecuteRequest {
@@ -28,7 +38,21 @@ impl ExecuteRequest {
             store_history: true,
             allow_stdin: false,
             user_expressions: BTreeMap::new(),
+            execution_count: None,
+            syntax_only: false,
         }
+    }
+
+    /// The same request, run as cell number `n`.
+    pub fn execution_count(mut self, n: u64) -> Self {
+        self.execution_count = Some(n);
+        self
+    }
+
+    /// The same request, only checked (see [`ExecuteRequest::syntax_only`]).
+    pub fn syntax_only(mut self, only: bool) -> Self {
+        self.syntax_only = only;
+        self
     }
 
     /// The same request, silent or not.

@@ -314,3 +314,61 @@ async fn user_code_sees_a_plain_interactive_python() {
     );
     worker.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_cell_runs_as_the_number_its_caller_gives() {
+    let worker = start(config()).await;
+    let out = run_request(&worker, ExecuteRequest::new("1/0").execution_count(45)).await;
+    assert_eq!(out.reply.execution_count, 45);
+    let error = out.error().expect("an error");
+    // Cells are named as ipykernel names them, so tracebacks read as in a notebook: the
+    // line is syntax-coloured, nothing highlighted.
+    assert!(
+        error.traceback[2].contains("In[45]"),
+        "{:?}",
+        error.traceback
+    );
+    assert!(
+        !error.traceback[2].contains("\u{1b}[30;43m"),
+        "{:?}",
+        error.traceback
+    );
+    let next = run(&worker, "6 * 7").await;
+    assert_eq!(next.reply.execution_count, 46);
+    worker.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn syntax_only_counts_and_checks_but_runs_nothing() {
+    let worker = start(config()).await;
+    let checked = ExecuteRequest::new("x = 1\nprint('ran')\nx").syntax_only(true);
+    let out = run_request(&worker, checked.execution_count(7)).await;
+    assert!(out.events.is_empty(), "{:?}", out.events);
+    assert_eq!(
+        (out.reply.status, out.reply.execution_count),
+        (ReplyStatus::Ok, 7)
+    );
+    let bad = run_request(
+        &worker,
+        ExecuteRequest::new("print('a'")
+            .syntax_only(true)
+            .execution_count(8),
+    )
+    .await;
+    let error = bad.error().expect("a SyntaxError");
+    assert_eq!(error.ename, "SyntaxError");
+    // ipykernel's cell file name: the murmur2 hash of the code.
+    assert_eq!(error.evalue, "incomplete input (1144531680.py, line 1)");
+    assert!(
+        error.traceback[0].contains("In[8]"),
+        "{:?}",
+        error.traceback
+    );
+    assert_eq!(bad.reply.status, ReplyStatus::Error);
+    let undefined = run(&worker, "x").await;
+    assert_eq!(
+        undefined.error().map(|e| e.ename.as_str()),
+        Some("NameError")
+    );
+    worker.shutdown().await.unwrap();
+}

@@ -129,3 +129,21 @@ async fn basic_shell_input_round_trip() {
     assert_eq!(execution.reply().await.unwrap().status, ReplyStatus::Ok);
     worker.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn basic_shell_takes_the_callers_count_and_checks_syntax_only() {
+    let worker = start(basic_config()).await;
+    let out = run_request(&worker, ExecuteRequest::new("3 * 4").execution_count(9)).await;
+    assert_eq!(out.reply.execution_count, 9);
+    let checked = run_request(
+        &worker,
+        ExecuteRequest::new("print('ran')").syntax_only(true),
+    )
+    .await;
+    assert!(checked.events.is_empty(), "{:?}", checked.events);
+    assert_eq!(checked.reply.status, ReplyStatus::Ok);
+    assert_eq!(checked.reply.execution_count, 10);
+    let bad = run_request(&worker, ExecuteRequest::new("print('a'").syntax_only(true)).await;
+    assert_eq!(bad.error().map(|e| e.ename.as_str()), Some("SyntaxError"));
+    worker.shutdown().await.unwrap();
+}

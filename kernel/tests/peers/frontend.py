@@ -49,8 +49,9 @@ try:
     replies = {}
     while len(replies) < 2:
         m = kc.get_shell_msg(timeout=5)
-        replies[m["parent_header"]["msg_id"]] = m["content"]["status"]
-    report["fail_then_queued"] = [replies[first], replies[second]]
+        replies[m["parent_header"]["msg_id"]] = m["content"]
+    report["fail_then_queued"] = [replies[first]["status"], replies[second]["status"]]
+    report["error_reply"] = replies[first]
 
     # input(): answered through the stdin channel.
     msg_id = kc.execute("input:name? ", allow_stdin=True)

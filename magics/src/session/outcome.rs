@@ -196,7 +196,7 @@ pub(crate) fn report(sink: &mut dyn OutputSink, failure: &Failure) -> ErrorReply
             }
         }
         Failure::Magics(e) => {
-            let reply = ErrorReply::one_line(e.python_ename(), e.to_string());
+            let reply = ErrorReply::one_line(e.python_ename(), e.python_evalue());
             sink.error(&reply.ename, &reply.evalue, &reply.traceback);
             reply
         }
@@ -245,6 +245,21 @@ mod tests {
             panic!("the short error");
         };
         assert_eq!(short.to_string(), "1 errors");
+    }
+
+    #[test]
+    fn bad_targets_read_as_stock_python_errors() {
+        let err = "foo".parse::<px_client::Targets>().unwrap_err();
+        let mut sink = CaptureSink::new();
+        let reply = report(&mut sink, &Failure::Magics(err.into()));
+        assert_eq!(reply.ename, "NameError");
+        assert_eq!(reply.evalue, "name 'foo' is not defined");
+        let err = px_client::Targets::One(99).resolve(&[0, 1]).unwrap_err();
+        let reply = report(&mut sink, &Failure::Magics(err.into()));
+        assert_eq!(
+            (reply.ename.as_str(), reply.evalue.as_str()),
+            ("IndexError", "No such engine: 99")
+        );
     }
 
     #[test]

@@ -147,7 +147,9 @@ class BasicShell:
                     }
                 )
 
-    def execute(self, code, silent, store_history, user_expressions):
+    def execute(self, code, silent, store_history, user_expressions, execution_count=None, syntax_only=False):
+        if execution_count is not None:
+            self.execution_count = execution_count
         count = self.execution_count
         if store_history:
             self.execution_count += 1
@@ -156,7 +158,10 @@ class BasicShell:
         reply = {"type": "execute_reply", "status": "ok", "execution_count": self.execution_count - 1}
         try:
             with running_user_code():
-                self._run(code, filename, silent, count)
+                if syntax_only:
+                    compile(code, filename, "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+                else:
+                    self._run(code, filename, silent, count)
         except BaseException as exc:  # SystemExit too: a cell never ends the worker
             stb = self._traceback(exc)
             if isinstance(exc, SyntaxError):

@@ -4,10 +4,56 @@ Imported only when IPython is importable; the adapter gives it the same interfac
 BasicShell.
 """
 
+import os
+import tempfile
 import traceback
 
 from px_worker.output import emit, error_event
 from px_worker.state import running_user_code
+
+
+def murmur2_x86(data, seed):
+    """MurmurHash2 (x86, 32 bit) of `data`'s UTF-8 bytes: how ipykernel names cell files."""
+    m = 0x5BD1E995
+    raw = data.encode("utf8")
+    length = len(raw)
+    h = (seed ^ length) & 0xFFFFFFFF
+    rounded_end = length & 0xFFFFFFFC
+    for i in range(0, rounded_end, 4):
+        k = raw[i] | (raw[i + 1] << 8) | (raw[i + 2] << 16) | (raw[i + 3] << 24)
+        k = (k * m) & 0xFFFFFFFF
+        k ^= k >> 24
+        k = (k * m) & 0xFFFFFFFF
+        h = (h * m) & 0xFFFFFFFF
+        h ^= k
+    tail = length & 0x03
+    k = 0
+    if tail == 3:
+        k = raw[rounded_end + 2] << 16
+    if tail in (2, 3):
+        k |= raw[rounded_end + 1] << 8
+    if tail:
+        k |= raw[rounded_end]
+        h ^= k
+        h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 15
+    return h
+
+
+def cell_file_name(code):
+    """ipykernel's name for a cell's code: `<tmp>/ipykernel_<pid>/<murmur2 of code>.py`.
+
+    It shows in SyntaxError messages (`incomplete input (1144531680.py, line 1)`) and
+    warnings, and with it IPython's tracebacks come out as in a notebook: the code line is
+    syntax-coloured instead of the failing expression being highlighted.
+    """
+    name = os.environ.get("IPYKERNEL_CELL_NAME")
+    if name is None:
+        folder = os.path.join(tempfile.gettempdir(), "ipykernel_%d" % os.getpid())
+        name = os.path.join(folder, "%d.py" % murmur2_x86(code, 0xC70F6907))
+    return name
 
 
 def make_ipython_shell():
@@ -15,6 +61,7 @@ def make_ipython_shell():
     from IPython.core.displayhook import DisplayHook
     from IPython.core.displaypub import DisplayPublisher
     from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.compilerop import CachingCompiler
     from IPython.core.completer import provisionalcompleter, rectify_completions
     from IPython.utils.tokenutil import token_at_cursor
     from traitlets.config import Config
@@ -54,6 +101,16 @@ def make_ipython_shell():
             if msg and msg["data"]:
                 emit(msg)
 
+    class PxCompiler(CachingCompiler):
+        """Names cells as ipykernel does."""
+
+        def get_code_name(self, raw_code, transformed_code, number):
+            return cell_file_name(raw_code)
+
+    async def run_nothing(*args, **kwargs):
+        """`run_ast_nodes` for a cell that is only checked: nothing raised."""
+        return False
+
     class PxShell(InteractiveShell):
         """InteractiveShell whose tracebacks, exits and pager go to the supervisor."""
 
@@ -75,7 +132,10 @@ def make_ipython_shell():
     # and a file written into the user's profile. In/Out/_i still work from memory.
     config.HistoryManager.hist_file = ":memory:"
     shell = PxShell.instance(
-        config=config, displayhook_class=PxDisplayHook, display_pub_class=PxDisplayPublisher
+        config=config,
+        displayhook_class=PxDisplayHook,
+        display_pub_class=PxDisplayPublisher,
+        compiler_class=PxCompiler,
     )
     shell.set_hook("show_in_pager", page.as_hook(payloadpage.page), 99)
 
@@ -86,9 +146,15 @@ def make_ipython_shell():
         def execution_count(self):
             return shell.execution_count
 
-        def execute(self, code, silent, store_history, user_expressions):
+        def execute(self, code, silent, store_history, user_expressions, execution_count=None, syntax_only=False):
             shell.px_last_traceback = None
+            if execution_count is not None:
+                shell.execution_count = execution_count
             result = None
+            if syntax_only:
+                # IPython's whole front half (transform, history, count, syntax check),
+                # then nothing runs.
+                shell.run_ast_nodes = run_nothing
             try:
                 with running_user_code():
                     result = shell.run_cell(code, store_history=store_history, silent=silent)
@@ -104,6 +170,8 @@ def make_ipython_shell():
                     "evalue": str(exc),
                     "traceback": stb,
                 }
+            finally:
+                shell.__dict__.pop("run_ast_nodes", None)
             reply = {"type": "execute_reply", "execution_count": shell.execution_count - 1}
             if result.success:
                 reply["status"] = "ok"

@@ -6,6 +6,7 @@ import sys
 import threading
 import traceback
 
+import px_worker.results  # noqa: F401  (importable by cells once the package leaves sys.path)
 from px_worker.basic_shell import BasicShell
 from px_worker.channel import Channel, watch_parent
 from px_worker.ipython_shell import make_ipython_shell
@@ -49,7 +50,14 @@ def _handle(shell, msg):
         state.executing = True
         state.last_stream = None
         try:
-            reply = shell.execute(msg.get("code", ""), silent, store_history, msg.get("user_expressions"))
+            reply = shell.execute(
+                msg.get("code", ""),
+                silent,
+                store_history,
+                msg.get("user_expressions"),
+                execution_count=msg.get("execution_count"),
+                syntax_only=bool(msg.get("syntax_only")),
+            )
             reply["payload"] = shell.read_payload()
         finally:
             flush_c_stdio()
