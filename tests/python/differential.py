@@ -70,10 +70,9 @@ Deviations
 Where stock hides or loses output we deliberately show it. A cell hitting such a case says
 so in its `deviation`: a function applied to our normalised output that removes exactly
 what stock hides, and fails if there is nothing to remove. There is no global loosening.
-None of the cells needs one today: stock published nothing for any of them after `idle`
-(late output would show as `(late)` in a diff), and uneven `--group-outputs=order` is not
-among them (our kernel reproduces stock's hiding there; `magics/tests/captures.rs` checks
-it against the recording).
+One cell needs one: uneven `--group-outputs=order`, where stock drops the displays of
+engines having fewer than the most. Stock published nothing for any cell after `idle`
+(late output would show as `(late)` in a diff).
 """
 import difflib
 import json

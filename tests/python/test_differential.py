@@ -45,6 +45,33 @@ for i in range(3):
     print('tock', i, file=sys.stderr, flush=True)
     time.sleep(0.3)"""
 
+UNEVEN = """from IPython.display import HTML, display
+for i in range(2 if bad else 1):
+    display(HTML(f'<i>d{i}</i>'))"""
+
+
+def order_hides_fewer_displays(output):
+    """Stock's `--group-outputs=order` shows only the engines having the most displays
+    (README, deviations): remove the others' `[output:N]` labels and displays from ours."""
+    def engine_of(item):
+        md = item.get("metadata")
+        return md.get("engine") if isinstance(md, dict) else None
+
+    counts = {}
+    for item in output:
+        if engine_of(item) is not None:
+            counts[engine_of(item)] = counts.get(engine_of(item), 0) + 1
+    most = max(counts.values())
+    fewer = {e for e, n in counts.items() if n < most}
+    assert fewer, "the deviation is gone: every engine has as many displays"
+    labels = {f"[output:{e}]" for e in fewer}
+    return [
+        item
+        for item in output
+        if engine_of(item) not in fewer and item.get("data", {}).get("text/plain") not in labels
+    ]
+
+
 CELLS = [
     # The stock kernel needs a Client (creating it registers the magics); ours finds the
     # default profile's cluster itself and runs an equivalent local cell, so execution
@@ -73,6 +100,11 @@ CELLS = [
     Cell("local", "%%px --local\nb = 3\nprint('local and remote', b)\nb * 2"),
     Cell("flag off everywhere", "%px bad = False", streamed=True),
     Cell("flag on engine 1", "%%px --targets 1\nbad = True", streamed=True),
+    Cell(
+        "order grouping, uneven displays",
+        "%%px --group-outputs=order --no-stream\n" + UNEVEN,
+        deviation=order_hides_fewer_displays,
+    ),
     Cell("error on one engine, streamed", "%%px\n" + ONE_FAILS, streamed=True),
     Cell("error on one engine, no stream", "%%px --no-stream\n" + ONE_FAILS),
     Cell("error on one engine, engine grouping", "%%px --no-stream -e\n" + ONE_FAILS),
