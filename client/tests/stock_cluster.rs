@@ -181,7 +181,8 @@ async fn queue_status_lists_each_engine(ctx: Arc<Ctx>) {
     let status = c.queue_status(None, false).await.unwrap();
     for id in ["0", "1", "2", "3"] {
         let engine = &status[id];
-        assert_eq!(engine["queue"], 0, "{status:?}");
+        // Other scenarios share the cluster and may have a request queued right now.
+        assert!(engine["queue"].as_i64().is_some_and(|q| q >= 0), "{status:?}");
         assert!(engine["completed"].as_i64().unwrap() >= 1, "{status:?}");
     }
     assert!(status.contains_key("unassigned"));
