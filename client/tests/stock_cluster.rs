@@ -182,7 +182,10 @@ async fn queue_status_lists_each_engine(ctx: Arc<Ctx>) {
     for id in ["0", "1", "2", "3"] {
         let engine = &status[id];
         // Other scenarios share the cluster and may have a request queued right now.
-        assert!(engine["queue"].as_i64().is_some_and(|q| q >= 0), "{status:?}");
+        assert!(
+            engine["queue"].as_i64().is_some_and(|q| q >= 0),
+            "{status:?}"
+        );
         assert!(engine["completed"].as_i64().unwrap() >= 1, "{status:?}");
     }
     assert!(status.contains_key("unassigned"));
