@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use px_client::StreamName;
+use px_cluster::ClusterFinder;
 use px_magics::{
     parse_cell, BoxFuture, ErrorReply, InterruptHandle, LocalExecutor, Outcome, OutputSink,
     PxMagics,
@@ -12,7 +13,6 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::backend::{Backend, ExecuteOutcome, ExecuteRequest};
-use crate::cluster::ClusterFinder;
 use crate::publisher::Publisher;
 use crate::python::LocalPython;
 
