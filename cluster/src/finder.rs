@@ -1,27 +1,52 @@
-//! Where `%px` finds engines: a running cluster named by the environment or the default
-//! profile, else a local cluster the kernel starts itself (and stops at shutdown).
+//! [`ClusterFinder`]: the policy of where a session's engines come from.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use px_client::{Client, ClientError, ConnectOptions, ConnectionSource};
 
-/// The environment variable naming a client connection file or a `cluster-<id>.json`.
-pub const CLUSTER_ENV: &str = "PX_CLUSTER";
-/// The environment variable naming a profile to use instead of `default`.
-pub const PROFILE_ENV: &str = "PX_PROFILE";
+use crate::error::ClusterError;
+use crate::local::LocalCluster;
+use crate::source::{env_names_a_file, profile_source, source_from_env};
 
-/// Finds or starts a cluster.
-#[derive(Debug)]
-pub struct ClusterFinder {
-    /// The Python environment whose `ipcluster` starts a local cluster.
-    python: PathBuf,
-    /// The cluster id of a cluster this kernel started, to stop at shutdown.
-    started: Option<String>,
+/// How long connecting to a running controller may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the engines come from.
+#[derive(Debug, Clone)]
+enum Plan {
+    /// The environment's cluster ([`crate::CLUSTER_ENV`], [`crate::PROFILE_ENV`], the
+    /// default profile); when none is running and no file was named, a local cluster with
+    /// one engine per core.
+    FromEnv,
+    /// Exactly this cluster; never start one instead.
+    Source(ConnectionSource),
+    /// A fresh local cluster of this many engines, in this profile (`None`: `default`).
+    Start {
+        engines: usize,
+        profile: Option<String>,
+    },
 }
 
-/// One line telling the user what happened, and the client.
+/// Finds or starts the cluster of one session (a kernel, a pxsh), and stops at the end
+/// what it started.
+///
+/// Connecting is lazy (the magics call [`ClusterFinder::connect`] when a magic first needs
+/// engines) and may be repeated: after a cluster was started, later calls reconnect to
+/// it instead of starting another.
+#[derive(Debug)]
+pub struct ClusterFinder {
+    /// The Python environment whose ipyparallel starts local clusters.
+    python: PathBuf,
+    /// Who the session is (`pxkernel`, `pxsh`): names started clusters and the notice.
+    owner: String,
+    plan: Plan,
+    /// The cluster this session started, to stop at its end.
+    started: Option<LocalCluster>,
+}
+
+/// What [`ClusterFinder::connect`] found: the client, and one line for the user when a
+/// cluster was started.
 pub struct Found {
     /// The client, with its engines registered.
     pub client: Client,
@@ -29,120 +54,120 @@ pub struct Found {
     pub notice: Option<String>,
 }
 
-fn source_from_env() -> ConnectionSource {
-    if let Some(path) = std::env::var_os(CLUSTER_ENV).filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        let is_cluster_file = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("cluster-"));
-        return if is_cluster_file {
-            ConnectionSource::ClusterFile(path)
-        } else {
-            ConnectionSource::File(path)
-        };
-    }
-    ConnectionSource::Profile {
-        profile: std::env::var(PROFILE_ENV).ok().filter(|p| !p.is_empty()),
-        cluster_id: px_wire::cluster_id_from_env(),
-    }
-}
-
 impl ClusterFinder {
-    /// A finder starting local clusters with the `ipcluster` beside `python`.
+    /// A finder for the environment's cluster, starting a local one with the ipyparallel
+    /// of `python` when none is running (see [`crate::CLUSTER_ENV`]).
     pub fn new(python: PathBuf) -> Self {
         ClusterFinder {
             python,
+            owner: "pxkernel".to_owned(),
+            plan: Plan::FromEnv,
             started: None,
         }
     }
 
-    fn ipcluster(&self) -> Command {
-        let beside = self.python.with_file_name("ipcluster");
-        if beside.exists() {
-            Command::new(beside)
-        } else {
-            Command::new("ipcluster")
-        }
+    /// Names the session: started clusters get the cluster id `<owner>-<pid>`, and the
+    /// notice says they stop with it.
+    pub fn owned_by(mut self, owner: &str) -> Self {
+        self.owner = owner.to_owned();
+        self
     }
 
-    /// Connects to the configured or default cluster; when there is none (no connection
-    /// file), starts a local one with one engine per core.
-    pub async fn connect(&mut self) -> Result<Found, ClientError> {
+    /// Uses exactly `source` (a file or profile the user named); a missing cluster is then
+    /// an error, not a reason to start one.
+    pub fn looking_at(mut self, source: ConnectionSource) -> Self {
+        self.plan = Plan::Source(source);
+        self
+    }
+
+    /// Uses the running cluster of `profile` (else the environment's choice).
+    pub fn in_profile(self, profile: String) -> Self {
+        self.looking_at(profile_source(Some(profile)))
+    }
+
+    /// Starts a fresh local cluster of `engines` engines in `profile` (`None`: `default`)
+    /// on first use, whatever is running already.
+    pub fn starting(mut self, engines: usize, profile: Option<String>) -> Self {
+        self.plan = Plan::Start { engines, profile };
+        self
+    }
+
+    /// The cluster id of the cluster this finder started and has not stopped.
+    pub fn started_cluster(&self) -> Option<&str> {
+        self.started.as_ref().map(LocalCluster::cluster_id)
+    }
+
+    /// Connects to the cluster of the plan, starting one if the plan says so.
+    pub async fn connect(&mut self) -> Result<Found, ClusterError> {
         let opts = ConnectOptions {
-            timeout: Duration::from_secs(10),
+            timeout: CONNECT_TIMEOUT,
             ..ConnectOptions::default()
         };
-        let source = source_from_env();
-        match Client::connect_with(&source, &opts).await {
-            Ok(client) => Ok(Found {
+        if let Some(cluster) = &self.started {
+            let client = cluster.connect(&opts).await?;
+            return Ok(Found {
                 client,
                 notice: None,
+            });
+        }
+        match self.plan.clone() {
+            Plan::Source(source) => Ok(Found {
+                client: Client::connect_with(&source, &opts).await?,
+                notice: None,
             }),
-            Err(ClientError::NoConnectionFile { .. })
-                if std::env::var_os(CLUSTER_ENV).is_none() =>
-            {
-                self.start_local(&opts).await
+            Plan::Start { engines, profile } => {
+                let notice = format!(
+                    "Started a local cluster with {engines} engines (cluster id {{id}}); it stops when {} exits.\n",
+                    self.owner
+                );
+                self.start(engines, profile, &opts, notice).await
             }
-            Err(e) => Err(e),
+            Plan::FromEnv => match Client::connect_with(&source_from_env(), &opts).await {
+                Ok(client) => Ok(Found {
+                    client,
+                    notice: None,
+                }),
+                Err(ClientError::NoConnectionFile { .. }) if !env_names_a_file() => {
+                    let engines = std::thread::available_parallelism().map_or(1, |n| n.get());
+                    let notice = format!(
+                        "No cluster was running: started a local one with {engines} engines (cluster id {{id}}); it stops when {} exits.\n",
+                        self.owner
+                    );
+                    self.start(engines, None, &opts, notice).await
+                }
+                Err(e) => Err(e.into()),
+            },
         }
     }
 
-    async fn start_local(&mut self, opts: &ConnectOptions) -> Result<Found, ClientError> {
-        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let cluster_id = format!("pxkernel-{}", std::process::id());
-        let mut cmd = self.ipcluster();
-        cmd.args(["start", "--daemonize", "--ip=127.0.0.1"])
-            .arg(format!("--cluster-id={cluster_id}"))
-            .arg(format!("-n={n}"));
-        let out = tokio::task::spawn_blocking(move || cmd.output())
-            .await
-            .map_err(|e| ClientError::Closed(e.to_string()))?
-            .map_err(|e| {
-                ClientError::InvalidArgument(format!(
-                    "no cluster is running and ipcluster could not be started ({e}); start one with `ipcluster start -n 4`"
-                ))
-            })?;
-        if !out.status.success() {
-            return Err(ClientError::InvalidArgument(format!(
-                "no cluster is running and `ipcluster start` failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        self.started = Some(cluster_id.clone());
-        let source = ConnectionSource::Profile {
-            profile: None,
-            cluster_id: cluster_id.clone(),
-        };
-        // The controller writes its files a moment after ipcluster returns.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        let client = loop {
-            match Client::connect_with(&source, opts).await {
-                Ok(c) => break c,
-                Err(ClientError::NoConnectionFile { .. })
-                    if tokio::time::Instant::now() < deadline =>
-                {
-                    tokio::time::sleep(Duration::from_millis(200)).await
-                }
-                Err(e) => return Err(e),
-            }
-        };
-        client.wait_for_engines(n, Duration::from_secs(60)).await?;
+    /// Starts the local cluster; `notice` has `{id}` where the cluster id goes.
+    async fn start(
+        &mut self,
+        engines: usize,
+        profile: Option<String>,
+        opts: &ConnectOptions,
+        notice: String,
+    ) -> Result<Found, ClusterError> {
+        let cluster_id = format!("{}-{}", self.owner, std::process::id());
+        let (cluster, client) =
+            LocalCluster::start(&self.python, profile, cluster_id, engines, opts).await?;
+        let notice = notice.replace("{id}", cluster.cluster_id());
+        tracing::info!(
+            "started cluster {} with {} engines",
+            cluster.cluster_id(),
+            cluster.engines()
+        );
+        self.started = Some(cluster);
         Ok(Found {
             client,
-            notice: Some(format!(
-                "No cluster was running: started a local one with {n} engines (cluster id {cluster_id}); it stops with the kernel.\n"
-            )),
+            notice: Some(notice),
         })
     }
 
-    /// Stops the cluster this kernel started, if any.
+    /// Stops the cluster this finder started, if any, and waits for it to exit.
     pub async fn stop(&mut self) {
-        let Some(id) = self.started.take() else {
-            return;
-        };
-        let mut cmd = self.ipcluster();
-        cmd.args(["stop", &format!("--cluster-id={id}")]);
-        let _ = tokio::task::spawn_blocking(move || cmd.output()).await;
+        if let Some(cluster) = self.started.take() {
+            cluster.stop().await;
+        }
     }
 }
