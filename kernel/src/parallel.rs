@@ -5,10 +5,7 @@ use std::sync::Arc;
 
 use px_client::StreamName;
 use px_cluster::ClusterFinder;
-use px_magics::{
-    parse_cell, BoxFuture, ErrorReply, InterruptHandle, LocalExecutor, Outcome, OutputSink,
-    PxMagics,
-};
+use px_magics::{parse_cell, InterruptHandle, Outcome, OutputSink, PxMagics};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
@@ -55,23 +52,6 @@ impl OutputSink for KernelSink<'_> {
     }
 }
 
-/// `%%px --local` and autopx's syntax check, in the kernel's local Python.
-struct Local(Arc<LocalPython>);
-
-impl LocalExecutor for Local {
-    fn run_cell<'a>(
-        &'a mut self,
-        code: &'a str,
-        sink: &'a mut (dyn OutputSink + Send),
-    ) -> BoxFuture<'a, Result<(), ErrorReply>> {
-        Box::pin(async move { self.0.run_nested(code, sink).await })
-    }
-
-    fn check_syntax<'a>(&'a mut self, code: &'a str) -> BoxFuture<'a, Result<(), ErrorReply>> {
-        Box::pin(async move { self.0.check_syntax(code).await })
-    }
-}
-
 /// Local Python plus the parallel magics.
 pub struct ParallelBackend {
     local: Arc<LocalPython>,
@@ -90,7 +70,7 @@ impl ParallelBackend {
             let finder = connector_finder.clone();
             async move { finder.lock().await.connect().await.map(|f| f.client) }
         })
-        .with_local_executor(Local(local.clone()))
+        .with_local_executor(local.shared())
         .with_color(true);
         let interrupt = magics.interrupt_handle();
         ParallelBackend {

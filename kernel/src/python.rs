@@ -1,23 +1,21 @@
-//! The local Python that runs a notebook's ordinary cells: a `px-worker` child whose events
-//! become the kernel's IOPub messages.
+//! The local Python that runs a notebook's ordinary cells: px-magics' [`Python`] (a
+//! `px-worker` child, shared with the magics), whose events become the kernel's IOPub
+//! messages and whose answers become the kernel's replies.
 
-use px_client::StreamName as PxStream;
-use px_magics::{ErrorReply, OutputSink};
+use std::sync::Arc;
+
+use px_magics::{ErrorReply, LocalOutput, LocalPython as Python, OutputSink};
 use px_worker::{
-    DisplayData, Event, ExecuteRequest as WorkerRequest, Execution, IsComplete, ReplyStatus,
-    StreamName, Worker,
+    DisplayData, ExecuteRequest as WorkerRequest, IsComplete, ReplyStatus, StreamName,
 };
 use serde_json::{json, Value};
-use tokio::sync::RwLock;
 
 use crate::backend::{ExecuteOutcome, ExecuteRequest};
 use crate::publisher::Publisher;
 
 /// The kernel's local Python.
 pub struct LocalPython {
-    /// `None` once shut down. Executions hold a read lock; interrupts too, so they can reach
-    /// a running cell.
-    worker: RwLock<Option<Worker>>,
+    python: Arc<Python>,
 }
 
 fn outcome_error(ename: &str, evalue: &str, traceback: Vec<String>) -> ExecuteOutcome {
@@ -28,28 +26,13 @@ fn outcome_error(ename: &str, evalue: &str, traceback: Vec<String>) -> ExecuteOu
     }
 }
 
-/// Where a local execution's events go: the request's IOPub, or a nested cell's sink.
-trait Target: Send {
-    fn stream(&mut self, name: StreamName, text: &str);
-    fn display(&mut self, d: DisplayData);
-    fn update(&mut self, d: DisplayData);
-    fn clear(&mut self, wait: bool);
-    fn result(&mut self, data: Value, metadata: Value);
-    fn error(&mut self, ename: &str, evalue: &str, traceback: &[String]);
-    /// Asks the frontend for a line; `None` refuses the request.
-    fn input<'a>(
-        &'a mut self,
-        prompt: &'a str,
-        password: bool,
-    ) -> px_magics::BoxFuture<'a, Option<String>>;
-}
-
+/// A cell's events as this request's IOPub messages.
 struct PublisherTarget<'a> {
     out: &'a Publisher,
     execution_count: u64,
 }
 
-impl Target for PublisherTarget<'_> {
+impl LocalOutput for PublisherTarget<'_> {
     fn stream(&mut self, name: StreamName, text: &str) {
         self.out.stream(name.as_str(), text);
     }
@@ -86,101 +69,26 @@ impl Target for PublisherTarget<'_> {
     }
 }
 
-/// A nested cell (`%%px --local`): output to the magics' sink; its error is returned, not
-/// shown, and it cannot ask for input.
-struct SinkTarget<'a> {
-    sink: &'a mut (dyn OutputSink + Send),
-    error: Option<ErrorReply>,
-}
-
-impl Target for SinkTarget<'_> {
-    fn stream(&mut self, name: StreamName, text: &str) {
-        let name = match name {
-            StreamName::Stdout => PxStream::Stdout,
-            StreamName::Stderr => PxStream::Stderr,
-        };
-        self.sink.stream(name, text);
-    }
-    fn display(&mut self, d: DisplayData) {
-        self.sink.display_data(
-            &Value::Object(d.data),
-            &Value::Object(d.metadata),
-            &Value::Object(d.transient),
-        );
-    }
-    fn update(&mut self, d: DisplayData) {
-        self.sink.update_display_data(
-            &Value::Object(d.data),
-            &Value::Object(d.metadata),
-            &Value::Object(d.transient),
-        );
-    }
-    fn clear(&mut self, _wait: bool) {}
-    fn result(&mut self, data: Value, metadata: Value) {
-        self.sink.execute_result(&data, &metadata);
-    }
-    fn error(&mut self, ename: &str, evalue: &str, traceback: &[String]) {
-        self.error = Some(ErrorReply {
-            ename: ename.to_owned(),
-            evalue: evalue.to_owned(),
-            traceback: traceback.to_vec(),
-        });
-    }
-    fn input<'a>(&'a mut self, _: &'a str, _: bool) -> px_magics::BoxFuture<'a, Option<String>> {
-        Box::pin(async { None })
-    }
-}
-
-async fn forward_events(run: &mut Execution, target: &mut dyn Target) {
-    while let Some(event) = run.next_event().await {
-        match event {
-            Event::Stream { name, text } => target.stream(name, &text),
-            Event::DisplayData(d) => target.display(d),
-            Event::UpdateDisplayData(d) => target.update(d),
-            Event::ClearOutput { wait } => target.clear(wait),
-            Event::ExecuteResult { data, metadata, .. } => {
-                target.result(Value::Object(data), Value::Object(metadata))
-            }
-            Event::Error(e) => target.error(&e.ename, &e.evalue, &e.traceback),
-            Event::InputRequest { prompt, password } => {
-                let answered = match target.input(&prompt, password).await {
-                    Some(value) => run.answer_input(value),
-                    None => run.refuse_input(),
-                };
-                if let Err(e) = answered {
-                    tracing::warn!("could not answer input: {e}");
-                }
-            }
-        }
-    }
-}
-
 impl LocalPython {
     /// Wraps a started worker.
-    pub fn new(worker: Worker) -> Self {
+    pub fn new(worker: px_worker::Worker) -> Self {
         LocalPython {
-            worker: RwLock::new(Some(worker)),
+            python: Arc::new(Python::new(worker)),
         }
+    }
+
+    /// The same Python, for the magics (`%%px --local`, autopx's syntax check).
+    pub(crate) fn shared(&self) -> Arc<Python> {
+        self.python.clone()
     }
 
     /// Python's version and shell, for the banner.
     pub async fn describe(&self) -> String {
-        let guard = self.worker.read().await;
-        match guard.as_ref().and_then(Worker::info) {
-            Some(info) => match info.ipython_version {
-                Some(v) => format!("Python {} — IPython {v}", info.python_version),
-                None => format!("Python {}", info.python_version),
-            },
-            None => "Python".to_owned(),
-        }
+        self.python.describe().await
     }
 
     /// Runs `request` locally, publishing what it produces.
     pub async fn execute(&self, request: &ExecuteRequest, out: &Publisher) -> ExecuteOutcome {
-        let guard = self.worker.read().await;
-        let Some(worker) = guard.as_ref() else {
-            return outcome_error("RuntimeError", "the local Python is shut down", vec![]);
-        };
         let mut user_expressions = std::collections::BTreeMap::new();
         if let Some(map) = request.user_expressions.as_object() {
             for (k, v) in map {
@@ -194,16 +102,11 @@ impl LocalPython {
             .store_history(request.store_history)
             .allow_stdin(request.allow_stdin);
         req.user_expressions = user_expressions;
-        let mut run = match worker.execute(req) {
-            Ok(run) => run,
-            Err(e) => return outcome_error("WorkerError", &e.to_string(), vec![]),
-        };
         let mut target = PublisherTarget {
             out,
             execution_count: request.execution_count,
         };
-        forward_events(&mut run, &mut target).await;
-        match run.reply().await {
+        match self.python.execute(req, &mut target).await {
             Ok(reply) => match reply.status {
                 ReplyStatus::Ok => ExecuteOutcome::Ok {
                     user_expressions: Value::Object(reply.user_expressions),
@@ -216,6 +119,9 @@ impl LocalPython {
                     outcome_error("RuntimeError", "the local Python was stopped", vec![])
                 }
             },
+            Err(px_worker::WorkerError::Closed) => {
+                outcome_error("RuntimeError", "the local Python is shut down", vec![])
+            }
             Err(e) => outcome_error("WorkerError", &e.to_string(), vec![]),
         }
     }
@@ -226,44 +132,17 @@ impl LocalPython {
         code: &str,
         sink: &mut (dyn OutputSink + Send),
     ) -> Result<(), ErrorReply> {
-        let guard = self.worker.read().await;
-        let Some(worker) = guard.as_ref() else {
-            return Err(ErrorReply::one_line(
-                "RuntimeError",
-                "the local Python is shut down",
-            ));
-        };
-        let mut run = worker
-            .execute(WorkerRequest::new(code))
-            .map_err(|e| ErrorReply::one_line("WorkerError", e.to_string()))?;
-        let mut target = SinkTarget { sink, error: None };
-        forward_events(&mut run, &mut target).await;
-        let _ = run.reply().await;
-        target.error.map_or(Ok(()), Err)
+        self.python.run_nested(code, sink).await
     }
 
     /// Whether `code` compiles locally (autopx sends only cells that do).
     pub async fn check_syntax(&self, code: &str) -> Result<(), ErrorReply> {
-        let guard = self.worker.read().await;
-        match guard.as_ref() {
-            Some(w) => match w.is_complete(code).await {
-                Ok(IsComplete::Invalid) => {
-                    Err(ErrorReply::one_line("SyntaxError", "invalid syntax"))
-                }
-                _ => Ok(()),
-            },
-            None => Ok(()),
-        }
+        self.python.check_syntax(code).await
     }
 
     /// `is_complete_reply` content.
     pub async fn is_complete(&self, code: &str) -> Value {
-        let guard = self.worker.read().await;
-        let answer = match guard.as_ref() {
-            Some(w) => w.is_complete(code).await.ok(),
-            None => None,
-        };
-        match answer {
+        match self.python.is_complete(code).await {
             Some(IsComplete::Complete) => json!({"status": "complete"}),
             Some(IsComplete::Incomplete { indent }) => {
                 json!({"status": "incomplete", "indent": indent})
@@ -275,12 +154,7 @@ impl LocalPython {
 
     /// `complete_reply` content (empty when the worker cannot say).
     pub async fn complete(&self, code: &str, cursor_pos: usize) -> Value {
-        let guard = self.worker.read().await;
-        let answer = match guard.as_ref() {
-            Some(w) => w.complete(code, cursor_pos).await.ok(),
-            None => None,
-        };
-        match answer {
+        match self.python.complete(code, cursor_pos).await {
             Some(c) => json!({"matches": c.matches, "cursor_start": c.cursor_start,
                               "cursor_end": c.cursor_end, "metadata": c.metadata}),
             None => json!({"matches": [], "cursor_start": cursor_pos,
@@ -290,12 +164,7 @@ impl LocalPython {
 
     /// `inspect_reply` content.
     pub async fn inspect(&self, code: &str, cursor_pos: usize, detail_level: u8) -> Value {
-        let guard = self.worker.read().await;
-        let answer = match guard.as_ref() {
-            Some(w) => w.inspect(code, cursor_pos, detail_level).await.ok(),
-            None => None,
-        };
-        match answer {
+        match self.python.inspect(code, cursor_pos, detail_level).await {
             Some(i) => json!({"found": i.found, "data": i.data, "metadata": i.metadata}),
             None => json!({"found": false, "data": {}, "metadata": {}}),
         }
@@ -303,24 +172,13 @@ impl LocalPython {
 
     /// SIGINT to the running cell (harmless when idle).
     pub async fn interrupt(&self) {
-        if let Some(w) = self.worker.read().await.as_ref() {
-            w.interrupt();
-        }
+        self.python.interrupt().await
     }
 
     /// Stops the child and everything it started. A running cell is interrupted first; if
     /// it does not let go, the child's own watchdog ends it when the kernel exits.
     pub async fn shutdown(&self) {
-        self.interrupt().await;
-        let lock = tokio::time::timeout(std::time::Duration::from_secs(3), self.worker.write());
-        let Ok(mut guard) = lock.await else {
-            return tracing::warn!("the local Python did not stop its cell in time");
-        };
-        if let Some(w) = guard.take() {
-            if let Err(e) = w.shutdown().await {
-                tracing::warn!("stopping the local Python: {e}");
-            }
-        }
+        self.python.shutdown().await
     }
 }
 
