@@ -1,0 +1,161 @@
+//! [`Console`]: where everything a cell shows goes — the magics' per-engine output and the
+//! local Python's — printed as IPython's terminal prints it.
+
+use std::io::{BufRead, Stderr, Stdout};
+
+use px_client::StreamName;
+use px_magics::{BoxFuture, LocalOutput, OutputSink, TerminalSink};
+use px_worker::DisplayData;
+use serde_json::Value;
+
+use crate::ansi::AnsiFilter;
+use crate::prompt;
+
+/// Prints a session's output on stdout and stderr.
+///
+/// The magics' output goes through px-magics' [`TerminalSink`] (headers on their own line,
+/// displays as their text, tracebacks as lines); a cell's value gets IPython's
+/// `Out[n]: ` prompt; without colour every escape sequence is dropped on the way out.
+pub struct Console {
+    inner: TerminalSink<AnsiFilter<Stdout>, AnsiFilter<Stderr>>,
+    color: bool,
+    /// The prompt number of the cell running now.
+    execution_count: u64,
+}
+
+impl std::fmt::Debug for Console {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Console")
+            .field("color", &self.color)
+            .field("execution_count", &self.execution_count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Console {
+    /// A console on the process's stdout and stderr, with colour or plain.
+    pub fn new(color: bool) -> Self {
+        let out = AnsiFilter::new(std::io::stdout(), color);
+        let err = AnsiFilter::new(std::io::stderr(), color);
+        Console {
+            inner: TerminalSink::new(out, err),
+            color,
+            execution_count: 0,
+        }
+    }
+
+    /// Numbers the values of the cell about to run.
+    pub fn set_execution_count(&mut self, n: u64) {
+        self.execution_count = n;
+    }
+
+    /// Prints `text` on stdout as it is (a notice, a blank line between cells).
+    pub fn print(&mut self, text: &str) {
+        self.inner.stream(StreamName::Stdout, text);
+        self.inner.flush();
+    }
+
+    /// Prints `text` on stderr as it is.
+    pub fn eprint(&mut self, text: &str) {
+        self.inner.stream(StreamName::Stderr, text);
+        self.inner.flush();
+    }
+
+    /// IPython's display of a cell's value: `Out[n]: ` and its text, on a line of its own
+    /// when the text has several lines.
+    fn show_value(&mut self, data: &Value) {
+        let Some(text) = data.get("text/plain").and_then(Value::as_str) else {
+            return;
+        };
+        let sep = if text.contains('\n') { "\n" } else { "" };
+        let line = format!(
+            "{}{sep}{text}\n",
+            prompt::out_prompt(self.execution_count, self.color)
+        );
+        self.print(&line);
+    }
+}
+
+impl OutputSink for Console {
+    fn stream(&mut self, name: StreamName, text: &str) {
+        self.inner.stream(name, text);
+    }
+
+    fn display_data(&mut self, data: &Value, metadata: &Value, transient: &Value) {
+        self.inner.display_data(data, metadata, transient);
+    }
+
+    fn update_display_data(&mut self, data: &Value, metadata: &Value, transient: &Value) {
+        self.inner.update_display_data(data, metadata, transient);
+    }
+
+    fn execute_result(&mut self, data: &Value, _metadata: &Value) {
+        self.show_value(data);
+    }
+
+    fn error(&mut self, ename: &str, evalue: &str, traceback: &[String]) {
+        self.inner.error(ename, evalue, traceback);
+    }
+
+    fn flush(&mut self) {
+        self.inner.flush();
+    }
+
+    fn is_terminal(&self) -> bool {
+        true
+    }
+}
+
+fn stream_name(name: px_worker::StreamName) -> StreamName {
+    match name {
+        px_worker::StreamName::Stdout => StreamName::Stdout,
+        px_worker::StreamName::Stderr => StreamName::Stderr,
+    }
+}
+
+impl LocalOutput for Console {
+    fn stream(&mut self, name: px_worker::StreamName, text: &str) {
+        self.inner.stream(stream_name(name), text);
+        // Local output appears as the code writes it, as in IPython.
+        self.inner.flush();
+    }
+
+    fn display(&mut self, d: DisplayData) {
+        let transient = Value::Object(d.transient);
+        self.inner.display_data(
+            &Value::Object(d.data),
+            &Value::Object(d.metadata),
+            &transient,
+        );
+    }
+
+    fn update(&mut self, _d: DisplayData) {}
+
+    fn clear(&mut self, _wait: bool) {}
+
+    fn result(&mut self, data: Value, _metadata: Value) {
+        self.show_value(&data);
+    }
+
+    fn error(&mut self, ename: &str, evalue: &str, traceback: &[String]) {
+        self.inner.error(ename, evalue, traceback);
+        self.inner.flush();
+    }
+
+    fn input<'a>(&'a mut self, prompt: &'a str, _password: bool) -> BoxFuture<'a, Option<String>> {
+        self.print(prompt);
+        Box::pin(async move { read_line().await })
+    }
+}
+
+/// A line from stdin for the code's `input()`; `None` at end of input.
+async fn read_line() -> Option<String> {
+    let read = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        match std::io::stdin().lock().read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+        }
+    });
+    read.await.ok().flatten()
+}
