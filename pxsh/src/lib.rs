@@ -10,6 +10,8 @@
 //! - [`Shell`]: one session; [`Shell::run_cell`] runs a cell with Ctrl-C handling.
 //! - [`Console`]: prints what cells show as IPython's terminal does (`Out[n]: `, the
 //!   magics' `[stdout:N]` headers), with or without colour.
+//! - [`interactive`]: the REPL (rustyline: IPython's prompts, multi-line cells, history
+//!   in [`default_history_file`], completion of local names, magics and their flags).
 //! - [`split_cells`] and [`run_script`]: non-interactive runs (`-c`, a file, stdin).
 //!
 //! ```
@@ -21,15 +23,22 @@
 
 mod ansi;
 mod batch;
+mod completion;
 mod console;
+mod helper;
+mod highlight;
+mod history;
 mod options;
 pub mod prompt;
+mod repl;
 mod script;
 mod shell;
 
 pub use ansi::{strip as strip_ansi, AnsiFilter};
 pub use batch::{run_script, ScriptStatus};
 pub use console::Console;
+pub use history::default_history_file;
 pub use options::Options;
+pub use repl::{interactive, ReplError};
 pub use script::split_cells;
 pub use shell::{CellStatus, Shell, ShellError};

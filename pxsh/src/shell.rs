@@ -97,6 +97,11 @@ impl Shell {
         self.magics.autopx().is_some()
     }
 
+    /// The local Python (for completion).
+    pub fn python(&self) -> Arc<LocalPython> {
+        self.python.clone()
+    }
+
     /// The console cells print on.
     pub fn console(&mut self) -> &mut Console {
         &mut self.console
@@ -107,19 +112,22 @@ impl Shell {
         self.python.describe().await
     }
 
-    /// Whether `cell` (its lines joined by `\n`, as typed so far) is ready to run. A cell magic takes every line up to
-    /// a blank one (IPython's rule); anything else is Python's (and IPython's input
-    /// transformations') judgement. An unknown answer runs the cell: better an error than
-    /// a prompt that never ends.
+    /// Whether `cell` (its lines joined by `\n`, as typed so far) is ready to run. A
+    /// cell magic takes every line up to a blank one (IPython's rule); anything else is
+    /// Python's (and IPython's input transformations') judgement. An unknown answer runs
+    /// the cell: better an error than a prompt that never ends.
     pub async fn is_complete(&self, cell: &str) -> IsComplete {
         if cell.trim_start().starts_with("%%") {
-            return if ends_with_blank_line(cell) {
-                IsComplete::Complete
-            } else {
-                IsComplete::Incomplete {
-                    indent: String::new(),
-                }
+            if ends_with_blank_line(cell) {
+                return IsComplete::Complete;
+            }
+            // Indent the body as Python would, though only a blank line ends the cell.
+            let body = cell.split_once('\n').map_or("", |(_, body)| body);
+            let indent = match self.python.is_complete(body).await {
+                Some(IsComplete::Incomplete { indent }) if !body.is_empty() => indent,
+                _ => String::new(),
             };
+            return IsComplete::Incomplete { indent };
         }
         self.python
             .is_complete(cell)

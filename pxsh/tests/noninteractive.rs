@@ -20,7 +20,8 @@ fn assert_each_engine_printed(stdout: &str, ids: &[u32], text: &str) {
 #[test]
 fn dash_c_runs_local_and_parallel_cells() {
     let cluster = cluster();
-    let mut cmd = pxsh(&cluster);
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = pxsh(&cluster, home.path());
     cmd.args([
         "-c",
         "x = 6 * 7\nx\n%px print('hi')\n%px y = 3\n%px y * 2\nprint('local', x)",
@@ -43,7 +44,8 @@ fn dash_c_runs_local_and_parallel_cells() {
 #[test]
 fn a_raising_cell_fails_the_run_but_later_cells_still_run() {
     let cluster = cluster();
-    let mut cmd = pxsh(&cluster);
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = pxsh(&cluster, home.path());
     cmd.args(["-c", "1/0\n%px print('after')"]);
     let out = run(cmd, "");
     let (stdout, stderr) = texts(&out);
@@ -55,7 +57,8 @@ fn a_raising_cell_fails_the_run_but_later_cells_still_run() {
 #[test]
 fn an_engine_error_fails_the_run() {
     let cluster = cluster();
-    let mut cmd = pxsh(&cluster);
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = pxsh(&cluster, home.path());
     cmd.args(["-c", "%px 1/0"]);
     let out = run(cmd, "");
     let (stdout, stderr) = texts(&out);
@@ -75,7 +78,8 @@ fn a_script_file_runs_cell_by_cell() {
         "job.ipy",
         "import os\nn = 2\n%px import os\n%%px --group-outputs=engine\nprint('pid', os.getpid() > 0)\n\nprint('n is', n)\n",
     );
-    let mut cmd = pxsh(&cluster);
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = pxsh(&cluster, home.path());
     cmd.arg(&path);
     let out = run(cmd, "");
     let (stdout, stderr) = texts(&out);
@@ -93,7 +97,8 @@ fn percent_markers_separate_cells_of_a_script() {
         "cells.py",
         "# %%\nvalues = [1, 2]\n\n# %%\n%%px\ndef double(v):\n    return 2 * v\n\nprint(double(21))\n# %%\nprint(sum(values))\n",
     );
-    let mut cmd = pxsh(&cluster);
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = pxsh(&cluster, home.path());
     cmd.arg(&path);
     let out = run(cmd, "");
     let (stdout, stderr) = texts(&out);
@@ -105,8 +110,9 @@ fn percent_markers_separate_cells_of_a_script() {
 #[test]
 fn piped_stdin_runs_as_a_script() {
     let cluster = cluster();
+    let home = tempfile::tempdir().unwrap();
     let out = run(
-        pxsh(&cluster),
+        pxsh(&cluster, home.path()),
         "a = 5\n%px b = 2\n%px print(b + 1)\nprint(a)\n",
     );
     let (stdout, stderr) = texts(&out);
@@ -118,8 +124,9 @@ fn piped_stdin_runs_as_a_script() {
 #[test]
 fn bad_flags_and_unknown_magics_are_reported_and_the_run_goes_on() {
     let cluster = cluster();
+    let home = tempfile::tempdir().unwrap();
     let out = run(
-        pxsh(&cluster),
+        pxsh(&cluster, home.path()),
         "%%px --bogus\npass\n\n%nosuchmagic\n%result -2\nprint('still here')\n",
     );
     let (stdout, stderr) = texts(&out);

@@ -55,9 +55,16 @@ async fn run(options: Options) -> Result<ExitCode> {
     }
     let code = match mode {
         Mode::Script(text) => Ok(run_script(&mut shell, &text).await.exit_code()),
-        Mode::Interactive => Err(anyhow::anyhow!(
-            "the interactive shell is not built yet: give -c CODE, a FILE, or cells on stdin"
-        )),
+        Mode::Interactive => {
+            let history = options
+                .history_file
+                .clone()
+                .or_else(px_sh::default_history_file);
+            px_sh::interactive(&mut shell, history, color)
+                .await
+                .map(|()| 0)
+                .map_err(anyhow::Error::from)
+        }
     };
     // Whatever happened, the local Python and a started cluster stop here.
     shell.shutdown().await;

@@ -26,11 +26,11 @@ pub fn cluster() -> MutexGuard<'static, StockCluster> {
     cluster.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A pxsh command using `cluster`'s connection file and the test venv's Python, in the
-/// cluster's `IPYTHONDIR` (so it never touches the user's profiles, and the fixture's
-/// teardown finds it too).
-pub fn pxsh(cluster: &StockCluster) -> Command {
-    let mut cmd = pxsh_in(cluster.ipython_dir());
+/// A pxsh command using `cluster`'s connection file and the test venv's Python, in
+/// `ipython_dir` (a directory of the test's own: never the user's profiles, and never the
+/// cluster's, whose processes a test's cleanup would kill).
+pub fn pxsh(cluster: &StockCluster, ipython_dir: &Path) -> Command {
+    let mut cmd = pxsh_in(ipython_dir);
     cmd.arg("--file").arg(cluster.client_file());
     cmd
 }
@@ -114,3 +114,5 @@ pub fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&path, text).expect("writing the script");
     path
 }
+
+pub mod tmux;
