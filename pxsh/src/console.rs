@@ -8,19 +8,29 @@ use px_magics::{BoxFuture, LocalOutput, OutputSink, TerminalSink};
 use px_worker::DisplayData;
 use serde_json::Value;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
 use crate::ansi::AnsiFilter;
 use crate::prompt;
+
+/// The sink under the console: px-magics' terminal rendering, through the colour filter.
+type Sink = TerminalSink<AnsiFilter<Stdout>, AnsiFilter<Stderr>>;
 
 /// Prints a session's output on stdout and stderr.
 ///
 /// The magics' output goes through px-magics' [`TerminalSink`] (headers on their own line,
 /// displays as their text, tracebacks as lines); a cell's value gets IPython's
-/// `Out[n]: ` prompt; without colour every escape sequence is dropped on the way out.
+/// `Out[n]: ` prompt; without colour every escape sequence is dropped on the way out. A
+/// slow blocking `%px` shows an indicatif bar of engines done on stderr (only on a
+/// terminal), which output printed meanwhile goes around and which disappears when the
+/// wait ends.
 pub struct Console {
-    inner: TerminalSink<AnsiFilter<Stdout>, AnsiFilter<Stderr>>,
+    inner: Sink,
     color: bool,
     /// The prompt number of the cell running now.
     execution_count: u64,
+    /// The progress bar, while one is shown.
+    bar: Option<ProgressBar>,
 }
 
 impl std::fmt::Debug for Console {
@@ -41,7 +51,31 @@ impl Console {
             inner: TerminalSink::new(out, err),
             color,
             execution_count: 0,
+            bar: None,
         }
+    }
+
+    /// Runs `print` with the progress bar (if any) off the screen, so text never mixes
+    /// with it.
+    fn around_bar(&mut self, print: impl FnOnce(&mut Sink)) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| {
+                print(&mut self.inner);
+                self.inner.flush();
+            }),
+            None => print(&mut self.inner),
+        }
+    }
+
+    fn bar_style(&self) -> ProgressStyle {
+        let template = if self.color {
+            "%px {bar:40.green/white} {pos}/{len} engines done [{elapsed}]"
+        } else {
+            "%px {bar:40} {pos}/{len} engines done [{elapsed}]"
+        };
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("━╸─")
     }
 
     /// Numbers the values of the cell about to run.
@@ -51,14 +85,18 @@ impl Console {
 
     /// Prints `text` on stdout as it is (a notice, a blank line between cells).
     pub fn print(&mut self, text: &str) {
-        self.inner.stream(StreamName::Stdout, text);
-        self.inner.flush();
+        self.around_bar(|inner| {
+            inner.stream(StreamName::Stdout, text);
+            inner.flush();
+        });
     }
 
     /// Prints `text` on stderr as it is.
     pub fn eprint(&mut self, text: &str) {
-        self.inner.stream(StreamName::Stderr, text);
-        self.inner.flush();
+        self.around_bar(|inner| {
+            inner.stream(StreamName::Stderr, text);
+            inner.flush();
+        });
     }
 
     /// IPython's display of a cell's value: `Out[n]: ` and its text, on a line of its own
@@ -78,15 +116,15 @@ impl Console {
 
 impl OutputSink for Console {
     fn stream(&mut self, name: StreamName, text: &str) {
-        self.inner.stream(name, text);
+        self.around_bar(|inner| inner.stream(name, text));
     }
 
     fn display_data(&mut self, data: &Value, metadata: &Value, transient: &Value) {
-        self.inner.display_data(data, metadata, transient);
+        self.around_bar(|inner| inner.display_data(data, metadata, transient));
     }
 
     fn update_display_data(&mut self, data: &Value, metadata: &Value, transient: &Value) {
-        self.inner.update_display_data(data, metadata, transient);
+        self.around_bar(|inner| inner.update_display_data(data, metadata, transient));
     }
 
     fn execute_result(&mut self, data: &Value, _metadata: &Value) {
@@ -94,11 +132,32 @@ impl OutputSink for Console {
     }
 
     fn error(&mut self, ename: &str, evalue: &str, traceback: &[String]) {
-        self.inner.error(ename, evalue, traceback);
+        self.around_bar(|inner| inner.error(ename, evalue, traceback));
     }
 
     fn flush(&mut self) {
         self.inner.flush();
+    }
+
+    fn progress(&mut self, done: usize, total: usize, finished: bool) -> bool {
+        if finished {
+            if let Some(bar) = self.bar.take() {
+                bar.finish_and_clear();
+            }
+            return true;
+        }
+        let style = self.bar_style();
+        let bar = self.bar.get_or_insert_with(|| {
+            // Hidden by indicatif itself when stderr is not a terminal.
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            bar.set_style(style);
+            bar
+        });
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        bar.tick();
+        true
     }
 
     fn is_terminal(&self) -> bool {

@@ -218,10 +218,12 @@ impl Shell {
             }
         };
         match finished {
-            Some(CellStatus::Error) => CellStatus::Error,
+            // A script stops at an interrupted cell, whether or not it then raised.
             Some(_) if interrupted => CellStatus::Interrupted,
             Some(status) => status,
             None => {
+                // The abandoned wait may have left its bar on screen.
+                px_magics::OutputSink::progress(&mut self.console, 0, 0, true);
                 self.console.eprint("\nKeyboardInterrupt\n");
                 CellStatus::Interrupted
             }

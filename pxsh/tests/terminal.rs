@@ -24,19 +24,18 @@ const CELL: Duration = Duration::from_secs(30);
 /// pxsh on `cluster` in a terminal, with `home` as its `IPYTHONDIR` and data home (so
 /// its history is in `home/pxsh/history`).
 fn pxsh_on(cluster: &StockCluster, home: &Path) -> Tmux {
-    let python = python();
-    let file = cluster.client_file();
-    let session = Tmux::start(
-        &[
-            PXSH,
-            "--python",
-            &python.to_string_lossy(),
-            "--file",
-            &file.to_string_lossy(),
-        ],
-        &[("IPYTHONDIR", home), ("XDG_DATA_HOME", home)],
-        home,
-    );
+    pxsh_with(cluster, home, &[], &[])
+}
+
+/// [`pxsh_on`] with more arguments and environment variables.
+fn pxsh_with(cluster: &StockCluster, home: &Path, args: &[&str], env: &[(&str, &Path)]) -> Tmux {
+    let python = python().to_string_lossy().into_owned();
+    let file = cluster.client_file().to_string_lossy().into_owned();
+    let mut command = vec![PXSH, "--python", &python, "--file", &file];
+    command.extend_from_slice(args);
+    let mut vars = vec![("IPYTHONDIR", home), ("XDG_DATA_HOME", home)];
+    vars.extend_from_slice(env);
+    let session = Tmux::start(&command, &vars, home);
     session.wait_for_text(START, "In [1]: ");
     session
 }
@@ -289,4 +288,49 @@ fn ctrl_d_exits_0_and_stops_the_cluster_it_started() {
     }
     let left = cluster_processes(dir.path(), "");
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_slow_px_shows_a_progress_bar_that_goes_when_the_output_prints() {
+    if !tmux::available() {
+        return;
+    }
+    let cluster = cluster();
+    let home = tempfile::tempdir().unwrap();
+    let term = pxsh_with(&cluster, home.path(), &["--progress-after", "0.5"], &[]);
+    term.line("%px import time; time.sleep(3); print('slept')");
+    let during = term.wait_for_text(CELL, "0/2 engines done");
+    assert!(during.contains("%px "), "{during}");
+    let ids = cluster.ids();
+    let after = term.wait_for(CELL, "the output", |s| {
+        every_engine_printed(s, "In [1]: ", &ids, "slept") && s.contains("In [2]: ")
+    });
+    assert!(!after.contains("engines done"), "the bar stayed:\n{after}");
+}
+
+#[test]
+fn colour_on_a_terminal_and_none_with_no_color() {
+    if !tmux::available() {
+        return;
+    }
+    let cluster = cluster();
+    let home = tempfile::tempdir().unwrap();
+    let coloured = pxsh_on(&cluster, home.path());
+    coloured.line("%px 6 * 7");
+    coloured.wait_for_text(CELL, "In [2]: ");
+    let screen = coloured.screen_with_colours();
+    // Out[N:k] in IPython's red, the prompt in its green, the code highlighted.
+    assert!(screen.contains("\u{1b}[31mOut[0:"), "{screen:?}");
+    assert!(screen.contains("\u{1b}[32mIn ["), "{screen:?}");
+    drop(coloured);
+
+    let no_color = Path::new("1");
+    let plain = pxsh_with(&cluster, home.path(), &[], &[("NO_COLOR", no_color)]);
+    plain.line("%px 6 * 7");
+    plain.line("1/0");
+    plain.wait_for_text(CELL, "In [3]: ");
+    let screen = plain.screen_with_colours();
+    assert!(screen.contains("Out[0:"), "{screen:?}");
+    assert!(screen.contains("ZeroDivisionError"), "{screen:?}");
+    assert!(!screen.contains('\u{1b}'), "{screen:?}");
 }

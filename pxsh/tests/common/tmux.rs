@@ -120,6 +120,16 @@ impl Tmux {
             .to_owned()
     }
 
+    /// The visible screen with its colours, as tmux re-encodes them (`ESC[31m` …).
+    pub fn screen_with_colours(&self) -> String {
+        let out = self
+            .command()
+            .args(["capture-pane", "-p", "-e", "-t", "0"])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Waits until `done(screen)` holds, polling; fails the test with the screen after
     /// `within`.
     pub fn wait_for(&self, within: Duration, what: &str, done: impl Fn(&str) -> bool) -> String {
