@@ -11,6 +11,9 @@ use tokio::sync::Mutex;
 
 use crate::console::Console;
 
+/// How long a controller may take to answer before pxsh counts its cluster as gone.
+const CONTROLLER_PROBE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Why a session could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ShellError {
@@ -217,6 +220,9 @@ impl Shell {
                 }
             }
         };
+        if is_magic && finished == Some(CellStatus::Error) {
+            self.forget_a_lost_cluster().await;
+        }
         match finished {
             // A script stops at an interrupted cell, whether or not it then raised.
             Some(_) if interrupted => CellStatus::Interrupted,
@@ -228,6 +234,22 @@ impl Shell {
                 CellStatus::Interrupted
             }
         }
+    }
+
+    /// After a failed magic: if the controller no longer answers, says so and drops the
+    /// client, so that the next magic looks for a cluster again instead of failing on
+    /// the dead one.
+    async fn forget_a_lost_cluster(&mut self) {
+        let Some(client) = self.magics.client() else {
+            return;
+        };
+        if client.controller_alive(CONTROLLER_PROBE).await {
+            return;
+        }
+        self.magics.disconnect();
+        self.console.eprint(
+            "The cluster is gone (its controller does not answer); the next parallel magic looks for one again.\n",
+        );
     }
 
     async fn run_uninterruptible(&mut self, cell: &str, is_magic: bool) -> CellStatus {

@@ -334,3 +334,36 @@ fn colour_on_a_terminal_and_none_with_no_color() {
     assert!(screen.contains("ZeroDivisionError"), "{screen:?}");
     assert!(!screen.contains('\u{1b}'), "{screen:?}");
 }
+
+#[test]
+fn a_lost_cluster_is_a_message_and_a_fresh_prompt() {
+    if !tmux::available() {
+        return;
+    }
+    // Not the shared cluster: this one is stopped half-way. The guard keeps the tests
+    // one at a time all the same.
+    let _one_at_a_time = cluster();
+    let doomed = StockCluster::start(2);
+    let home = tempfile::tempdir().unwrap();
+    let term = pxsh_on(&doomed, home.path());
+    term.line("%px print('hi')");
+    let ids = doomed.ids();
+    term.wait_for(CELL, "hi from every engine", |s| {
+        every_engine_printed(s, "In [1]: ", &ids, "hi") && s.contains("In [2]: ")
+    });
+    drop(doomed);
+    term.line("%px print('again')");
+    let screen = term.wait_for_text(Duration::from_secs(60), "In [3]: ");
+    let after = &screen[screen.find("In [2]: ").unwrap_or(0)..];
+    assert!(
+        after.contains("The cluster is gone"),
+        "no message:\n{after}"
+    );
+    // The shell goes on.
+    term.line("print('local', 1 + 1)");
+    let screen = term.wait_for_text(CELL, "local 2");
+    assert!(
+        !screen.contains("panicked") && !screen.contains("pxsh exited"),
+        "{screen}"
+    );
+}
