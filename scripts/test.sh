@@ -16,6 +16,18 @@ export PX_PYTHON="$root/.venv/bin/python"
 # Stock ipyparallel tools (ipcontroller, ipengine) are found on PATH by tests.
 export PATH="$root/.venv/bin:$PATH"
 
+# pxsh's terminal tests drive it in tmux; without tmux they are skipped (and say so).
+if ! command -v tmux >/dev/null; then
+  echo "== installing tmux (for pxsh's terminal tests)"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get install -y -qq tmux >/dev/null || echo "note: could not install tmux; pxsh's terminal tests will be skipped" >&2
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then
+    sudo apt-get install -y -qq tmux >/dev/null || echo "note: could not install tmux; pxsh's terminal tests will be skipped" >&2
+  else
+    echo "note: tmux is not installed (apt-get install tmux); pxsh's terminal tests will be skipped" >&2
+  fi
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 

@@ -16,7 +16,6 @@
 #![deny(missing_docs)]
 
 mod backend;
-mod cluster;
 mod control;
 mod history;
 mod iopub;
@@ -30,10 +29,10 @@ mod sink;
 mod stdin;
 
 pub use backend::{python_language_info, Backend, ExecuteOutcome, ExecuteRequest};
-pub use cluster::{ClusterFinder, CLUSTER_ENV, PROFILE_ENV};
 pub use kernelspec::{install, kernel_json, InstallTarget, KERNEL_NAME};
 pub use parallel::ParallelBackend;
 pub use publisher::Publisher;
+pub use px_cluster::{ClusterFinder, CLUSTER_ENV, PROFILE_ENV};
 pub use python::LocalPython;
 pub use server::{serve, KernelError};
 pub use stdin::InputError;

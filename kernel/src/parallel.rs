@@ -3,38 +3,18 @@
 
 use std::sync::Arc;
 
-use px_magics::{
-    parse_cell, BoundResults, BoxFuture, ErrorReply, InterruptHandle, LocalExecutor, Outcome,
-    OutputSink, PxMagics,
-};
+use px_cluster::ClusterFinder;
+use px_magics::{parse_cell, BoundResults, InterruptHandle, Outcome, PxMagics};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::backend::{Backend, ExecuteOutcome, ExecuteRequest};
-use crate::cluster::ClusterFinder;
 use crate::publisher::Publisher;
 use crate::python::LocalPython;
 use crate::sink::KernelSink;
 
 /// `Out[N:k]: ` is red, as in IPython's default colour scheme.
 const COLOR: bool = true;
-
-/// `%%px --local` and autopx's syntax check, in the kernel's local Python.
-struct Local(Arc<LocalPython>);
-
-impl LocalExecutor for Local {
-    fn run_cell<'a>(
-        &'a mut self,
-        code: &'a str,
-        sink: &'a mut (dyn OutputSink + Send),
-    ) -> BoxFuture<'a, Result<(), ErrorReply>> {
-        Box::pin(async move { self.0.run_nested(code, sink).await })
-    }
-
-    fn check_syntax<'a>(&'a mut self, code: &'a str) -> BoxFuture<'a, Result<(), ErrorReply>> {
-        Box::pin(async move { self.0.check_syntax(code).await })
-    }
-}
 
 /// Local Python plus the parallel magics.
 pub struct ParallelBackend {
@@ -56,7 +36,7 @@ impl ParallelBackend {
             let finder = connector_finder.clone();
             async move { finder.lock().await.connect().await.map(|f| f.client) }
         })
-        .with_local_executor(Local(local.clone()))
+        .with_local_executor(local.shared())
         .with_color(COLOR);
         let interrupt = magics.interrupt_handle();
         ParallelBackend {

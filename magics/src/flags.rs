@@ -231,6 +231,14 @@ const LOCAL: Flag = Flag {
     action: BOOL_TRUE,
 };
 
+/// Every option string of `tables`, for completion.
+fn option_strings<'a>(tables: impl IntoIterator<Item = &'a Flag>) -> Vec<&'static str> {
+    tables
+        .into_iter()
+        .flat_map(|f| f.strings.iter().copied())
+        .collect()
+}
+
 fn parse_with(flags: &[Flag], line: &str) -> Result<argparse::Assignments, MagicsError> {
     let words = arg_split(line)?;
     Ok(argparse::parse(flags, &words)?)
@@ -257,6 +265,12 @@ fn apply_output(output: &mut OutputFlags, dest: Dest, value: &Value) {
 }
 
 impl CellPxFlags {
+    /// The option strings `%%px` accepts (`-t`, `--targets`, …), in stock's order: what a
+    /// shell offers when completing the magic's flags.
+    pub fn option_strings() -> Vec<&'static str> {
+        option_strings(EXEC.iter().chain(OUTPUT).chain([&LOCAL]))
+    }
+
     /// Parses the flag line of `%%px` (the first line, after the magic's name).
     pub fn parse(line: &str) -> Result<Self, MagicsError> {
         let table: Vec<Flag> = EXEC.iter().chain(OUTPUT).chain([&LOCAL]).cloned().collect();
@@ -273,6 +287,11 @@ impl CellPxFlags {
 }
 
 impl ExecFlags {
+    /// The option strings `%pxconfig` accepts, for completion.
+    pub fn option_strings() -> Vec<&'static str> {
+        option_strings(EXEC)
+    }
+
     /// Parses the line of `%pxconfig`: execution flags only.
     pub fn parse(line: &str) -> Result<Self, MagicsError> {
         let mut flags = ExecFlags::default();
@@ -284,6 +303,11 @@ impl ExecFlags {
 }
 
 impl OutputFlags {
+    /// The option strings `%pxresult` accepts, for completion.
+    pub fn option_strings() -> Vec<&'static str> {
+        option_strings(OUTPUT)
+    }
+
     /// Parses the line of `%pxresult` / `%result`: output flags only.
     pub fn parse(line: &str) -> Result<Self, MagicsError> {
         let mut flags = OutputFlags::default();
@@ -291,5 +315,23 @@ impl OutputFlags {
             apply_output(&mut flags, dest, &value);
         }
         Ok(flags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_strings_are_each_magics_own() {
+        let cell = CellPxFlags::option_strings();
+        assert!(cell.contains(&"--local") && cell.contains(&"--group-outputs"));
+        assert!(cell.contains(&"-t") && cell.contains(&"--targets"));
+        assert!(!ExecFlags::option_strings().contains(&"--local"));
+        assert!(!ExecFlags::option_strings().contains(&"--out"));
+        assert_eq!(
+            OutputFlags::option_strings(),
+            ["-o", "--out", "--group-outputs", "-e", "-r"]
+        );
     }
 }

@@ -17,6 +17,9 @@
 //!   ([`InterruptHandle`]), non-blocking submissions, `%pxresult`, `%autopx`, `--local`.
 //!   The host supplies a [`Connector`] (how to reach a cluster) and optionally a
 //!   [`LocalExecutor`] (its local namespace), and turns each [`Outcome`] into its reply.
+//! - The local namespace: [`LocalPython`] is both hosts' local Python (a `px-worker`
+//!   child) and the magics' [`LocalExecutor`]; a host shows its cells' output through a
+//!   [`LocalOutput`].
 //!
 //! ```
 //! use px_magics::{parse_cell, Command, GroupBy};
@@ -52,6 +55,7 @@
 mod argparse;
 mod error;
 mod flags;
+mod local;
 mod parse;
 mod render;
 mod session;
@@ -60,6 +64,7 @@ mod state;
 
 pub use error::{MagicsError, UsageError, NO_LAST_RESULT};
 pub use flags::{CellPxFlags, ExecFlags, GroupBy, OutputFlags, Signal};
+pub use local::{LocalOutput, LocalPython};
 pub use parse::{ends_autopx, parse_cell, Command, Invocation};
 pub use render::{
     async_result_repr, display_outputs, out_bundle, out_metadata, render_error, render_usage_error,

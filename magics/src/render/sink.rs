@@ -40,6 +40,15 @@ pub trait OutputSink {
     /// A sink that buffers nothing ignores it.
     fn flush(&mut self) {}
 
+    /// The progress bar of a slow blocking `%px` (spec §14): `done` of `total` engines have
+    /// replied; `finished` when the wait is over (all replied, an error, an interrupt).
+    /// Return `true` to show it yourself (a terminal's own bar); by default (`false`) the
+    /// magics write stock's tqdm text bar to stdout.
+    fn progress(&mut self, done: usize, total: usize, finished: bool) -> bool {
+        let _ = (done, total, finished);
+        false
+    }
+
     /// Whether this sink is a terminal: stock's live display prints stream chunks with
     /// `[stdout:N]` header lines there, instead of one growing display per engine stream.
     fn is_terminal(&self) -> bool {

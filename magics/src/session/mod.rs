@@ -152,6 +152,12 @@ impl PxMagics {
         self.client = Some(client);
     }
 
+    /// Forgets the client (a host that found its cluster gone): the next magic that needs
+    /// engines asks the connector again. Settings and last results stay.
+    pub fn disconnect(&mut self) -> Option<Client> {
+        self.client.take()
+    }
+
     /// The client, once connected.
     pub fn client(&self) -> Option<&Client> {
         self.client.as_ref()

@@ -17,7 +17,8 @@ const BAR_WIDTH: usize = 10;
 /// tqdm's bar characters: a space, then eighths of a block.
 const EIGHTHS: [char; 9] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉', '█'];
 
-/// A bar counting replies out of `total` requests, labelled `%px`, unit `tasks`.
+/// A bar counting replies out of `total` requests, labelled `%px`, unit `tasks`; or the
+/// sink's own bar, if it draws one ([`OutputSink::progress`]).
 ///
 /// Each draw is its own stdout write starting with `\r`, so a kernel sends one `stream`
 /// message per redraw and a terminal overwrites the line; closing writes the final state
@@ -50,15 +51,21 @@ impl ProgressBar {
     /// Redraws with `done` replies.
     pub(crate) fn draw(&mut self, sink: &mut dyn OutputSink, done: usize) {
         let now = Instant::now();
+        self.next_draw = now + REDRAW_INTERVAL;
+        if sink.progress(done, self.total, false) {
+            return;
+        }
         let line = format_meter(done, self.total, now - self.started);
         sink.stream(StreamName::Stdout, &format!("\r{line}"));
         // tqdm flushes each redraw: one stream message each.
         sink.flush();
-        self.next_draw = now + REDRAW_INTERVAL;
     }
 
     /// Draws the final state and ends the line.
     pub(crate) fn close(mut self, sink: &mut dyn OutputSink, done: usize) {
+        if sink.progress(done, self.total, true) {
+            return;
+        }
         self.draw(sink, done);
         sink.stream(StreamName::Stdout, "\n");
     }
@@ -118,6 +125,63 @@ fn bar(frac: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::CaptureSink;
+
+    /// A sink with a bar of its own: records the calls, shows no text.
+    #[derive(Default)]
+    struct OwnBar {
+        calls: Vec<(usize, usize, bool)>,
+        text: String,
+    }
+
+    impl OutputSink for OwnBar {
+        fn stream(&mut self, _: StreamName, text: &str) {
+            self.text.push_str(text);
+        }
+        fn display_data(
+            &mut self,
+            _: &serde_json::Value,
+            _: &serde_json::Value,
+            _: &serde_json::Value,
+        ) {
+        }
+        fn update_display_data(
+            &mut self,
+            _: &serde_json::Value,
+            _: &serde_json::Value,
+            _: &serde_json::Value,
+        ) {
+        }
+        fn execute_result(&mut self, _: &serde_json::Value, _: &serde_json::Value) {}
+        fn error(&mut self, _: &str, _: &str, _: &[String]) {}
+        fn progress(&mut self, done: usize, total: usize, finished: bool) -> bool {
+            self.calls.push((done, total, finished));
+            true
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sink_with_its_own_bar_gets_the_counts_and_no_text() {
+        let mut sink = OwnBar::default();
+        let mut bar = ProgressBar::start(&mut sink, 4, 0);
+        bar.draw(&mut sink, 3);
+        bar.close(&mut sink, 4);
+        assert_eq!(sink.calls, [(0, 4, false), (3, 4, false), (4, 4, true)]);
+        assert!(sink.text.is_empty());
+
+        // Others get stock's text bar, ended by a newline.
+        let mut capture = CaptureSink::new();
+        ProgressBar::start(&mut capture, 2, 0).close(&mut capture, 2);
+        let text: String = capture
+            .finish()
+            .iter()
+            .filter_map(|m| m["content"]["text"].as_str().map(str::to_owned))
+            .collect();
+        assert!(
+            text.starts_with("\r%px:   0%|") && text.contains("| 2/2 [") && text.ends_with('\n'),
+            "{text:?}"
+        );
+    }
 
     /// Expected texts: tqdm 4.70's `format_meter` with the same numbers (and the lines of
     /// the `progress_bar` recording).
