@@ -87,11 +87,12 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 /// `language_info` of a Python kernel, so notebooks get Python highlighting and `.py`
-/// exports.
-pub fn python_language_info() -> Value {
+/// exports; `version` is the local Python's (`3.11.7`, as ipykernel reports it), or `3`
+/// when it is not known.
+pub fn python_language_info(version: Option<&str>) -> Value {
     serde_json::json!({
         "name": "python",
-        "version": "3",
+        "version": version.unwrap_or("3"),
         "mimetype": "text/x-python",
         "file_extension": ".py",
         "pygments_lexer": "ipython3",

@@ -66,7 +66,7 @@ impl ParallelBackend {
 
 impl Backend for ParallelBackend {
     fn language_info(&self) -> Value {
-        crate::backend::python_language_info()
+        crate::backend::python_language_info(self.local.python_version().as_deref())
     }
 
     fn banner(&self) -> String {

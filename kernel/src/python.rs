@@ -101,6 +101,11 @@ impl LocalPython {
         self.python.clone()
     }
 
+    /// The local Python's version, for `language_info`.
+    pub fn python_version(&self) -> Option<String> {
+        self.python.python_version()
+    }
+
     /// Python's version and shell, for the banner.
     pub async fn describe(&self) -> String {
         self.python.describe().await
@@ -226,7 +231,7 @@ impl LocalPython {
 
 impl crate::backend::Backend for LocalPython {
     fn language_info(&self) -> Value {
-        crate::backend::python_language_info()
+        crate::backend::python_language_info(self.python.python_version().as_deref())
     }
 
     fn banner(&self) -> String {

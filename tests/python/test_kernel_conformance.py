@@ -31,5 +31,21 @@ class ParallelRustWelcome(jkt.IopubWelcomeTests):
     support_iopub_welcome = True
 
 
+def test_language_info_names_the_local_pythons_version():
+    import platform
+
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="parallel-rust")
+    try:
+        info = kc.kernel_info(reply=True, timeout=30)["content"]["language_info"]
+        # The kernelspec runs this interpreter (conftest installs it with --python).
+        assert info["name"] == "python"
+        assert info["version"] == platform.python_version(), info
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -60,6 +60,12 @@ impl LocalPython {
         self.cell.load(Ordering::SeqCst)
     }
 
+    /// The local Python's version (`3.11.7`), if it is known now without waiting.
+    pub fn python_version(&self) -> Option<String> {
+        let guard = self.worker.try_read().ok()?;
+        Some(guard.as_ref()?.info()?.python_version)
+    }
+
     /// Python's version and shell, for a banner: `Python 3.11.7 — IPython 9.18.1`.
     pub async fn describe(&self) -> String {
         let guard = self.worker.read().await;
