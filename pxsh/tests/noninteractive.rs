@@ -185,7 +185,10 @@ fn dash_o_binds_a_result_the_local_python_can_read() {
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     let n = cluster.ids().len();
-    assert!(stdout.contains(&format!("{n} 42 True\n")), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("{n} 42 True\n")),
+        "{stdout}\n{stderr}"
+    );
     // Numbered as pxsh numbers its cells: the local lines after the %%px cell are cell 2.
     assert!(stdout.contains("Cell In[2], line 2"), "{stdout}");
 }
