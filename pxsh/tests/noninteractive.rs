@@ -17,21 +17,55 @@ fn assert_each_engine_printed(stdout: &str, ids: &[u32], text: &str) {
     }
 }
 
-#[test]
-fn dash_c_runs_local_and_parallel_cells() {
+/// What a pxsh run on the shared stock cluster left: its exit code, its output, and the
+/// cluster's engine ids.
+struct Ran {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    ids: Vec<u32>,
+}
+
+/// Runs pxsh with `args` on the shared stock cluster, `stdin` piped in.
+fn pxsh_run(args: &[&std::ffi::OsStr], stdin: &str) -> Ran {
     let cluster = cluster();
     let home = tempfile::tempdir().unwrap();
     let mut cmd = pxsh(&cluster, home.path());
-    cmd.args([
-        "-c",
-        "x = 6 * 7\nx\n%px print('hi')\n%px y = 3\n%px y * 2\nprint('local', x)",
-    ]);
-    let out = run(cmd, "");
+    cmd.args(args);
+    let out = run(cmd, stdin);
     let (stdout, stderr) = texts(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    Ran {
+        code: out.status.code(),
+        stdout,
+        stderr,
+        ids: cluster.ids(),
+    }
+}
+
+/// Runs `-c CODE`.
+fn pxsh_c(code: &str) -> Ran {
+    pxsh_run(&["-c".as_ref(), code.as_ref()], "")
+}
+
+/// Runs a script file `name` holding `text`.
+fn pxsh_script(name: &str, text: &str) -> Ran {
+    let dir = tempfile::tempdir().unwrap();
+    let path = script(dir.path(), name, text);
+    pxsh_run(&[path.as_os_str()], "")
+}
+
+#[test]
+fn dash_c_runs_local_and_parallel_cells() {
+    let Ran {
+        code,
+        stdout,
+        stderr,
+        ids,
+    } = pxsh_c("x = 6 * 7\nx\n%px print('hi')\n%px y = 3\n%px y * 2\nprint('local', x)");
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(stdout.starts_with("Out[1]: 42\n"), "{stdout}");
-    assert_each_engine_printed(&stdout, &cluster.ids(), "hi");
-    for id in cluster.ids() {
+    assert_each_engine_printed(&stdout, &ids, "hi");
+    for id in ids {
         assert!(stdout.contains(&format!("Out[{id}:")), "{stdout}");
     }
     assert!(stdout.ends_with("local 42\n"), "{stdout}");
@@ -43,27 +77,22 @@ fn dash_c_runs_local_and_parallel_cells() {
 
 #[test]
 fn a_raising_cell_fails_the_run_but_later_cells_still_run() {
-    let cluster = cluster();
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = pxsh(&cluster, home.path());
-    cmd.args(["-c", "1/0\n%px print('after')"]);
-    let out = run(cmd, "");
-    let (stdout, stderr) = texts(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stdout.contains("ZeroDivisionError"), "{stdout}");
-    assert_each_engine_printed(&stdout, &cluster.ids(), "after");
+    let ran = pxsh_c("1/0\n%px print('after')");
+    assert_eq!(ran.code, Some(1), "{}\n{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("ZeroDivisionError"), "{}", ran.stdout);
+    assert_each_engine_printed(&ran.stdout, &ran.ids, "after");
 }
 
 #[test]
 fn an_engine_error_fails_the_run() {
-    let cluster = cluster();
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = pxsh(&cluster, home.path());
-    cmd.args(["-c", "%px 1/0"]);
-    let out = run(cmd, "");
-    let (stdout, stderr) = texts(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    for id in cluster.ids() {
+    let Ran {
+        code,
+        stdout,
+        stderr,
+        ids,
+    } = pxsh_c("%px 1/0");
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    for id in ids {
         assert!(stderr.contains(&format!("[{id}:execute]")), "{stderr}");
     }
     assert!(stdout.contains("2 errors"), "{stdout}");
@@ -71,66 +100,46 @@ fn an_engine_error_fails_the_run() {
 
 #[test]
 fn a_script_file_runs_cell_by_cell() {
-    let cluster = cluster();
-    let dir = tempfile::tempdir().unwrap();
-    let path = script(
-        dir.path(),
+    let ran = pxsh_script(
         "job.ipy",
         "import os\nn = 2\n%px import os\n%%px --group-outputs=engine\nprint('pid', os.getpid() > 0)\n\nprint('n is', n)\n",
     );
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = pxsh(&cluster, home.path());
-    cmd.arg(&path);
-    let out = run(cmd, "");
-    let (stdout, stderr) = texts(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert_each_engine_printed(&stdout, &cluster.ids(), "pid True");
-    assert!(stdout.ends_with("n is 2\n"), "{stdout}");
+    assert_eq!(ran.code, Some(0), "{}\n{}", ran.stdout, ran.stderr);
+    assert_each_engine_printed(&ran.stdout, &ran.ids, "pid True");
+    assert!(ran.stdout.ends_with("n is 2\n"), "{}", ran.stdout);
 }
 
 #[test]
 fn percent_markers_separate_cells_of_a_script() {
-    let cluster = cluster();
-    let dir = tempfile::tempdir().unwrap();
-    let path = script(
-        dir.path(),
+    let ran = pxsh_script(
         "cells.py",
         "# %%\nvalues = [1, 2]\n\n# %%\n%%px\ndef double(v):\n    return 2 * v\n\nprint(double(21))\n# %%\nprint(sum(values))\n",
     );
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = pxsh(&cluster, home.path());
-    cmd.arg(&path);
-    let out = run(cmd, "");
-    let (stdout, stderr) = texts(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert_each_engine_printed(&stdout, &cluster.ids(), "42");
-    assert!(stdout.ends_with("3\n"), "{stdout}");
+    assert_eq!(ran.code, Some(0), "{}\n{}", ran.stdout, ran.stderr);
+    assert_each_engine_printed(&ran.stdout, &ran.ids, "42");
+    assert!(ran.stdout.ends_with("3\n"), "{}", ran.stdout);
 }
 
 #[test]
 fn piped_stdin_runs_as_a_script() {
-    let cluster = cluster();
-    let home = tempfile::tempdir().unwrap();
-    let out = run(
-        pxsh(&cluster, home.path()),
-        "a = 5\n%px b = 2\n%px print(b + 1)\nprint(a)\n",
-    );
-    let (stdout, stderr) = texts(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert_each_engine_printed(&stdout, &cluster.ids(), "3");
-    assert!(stdout.ends_with("5\n"), "{stdout}");
+    let ran = pxsh_run(&[], "a = 5\n%px b = 2\n%px print(b + 1)\nprint(a)\n");
+    assert_eq!(ran.code, Some(0), "{}\n{}", ran.stdout, ran.stderr);
+    assert_each_engine_printed(&ran.stdout, &ran.ids, "3");
+    assert!(ran.stdout.ends_with("5\n"), "{}", ran.stdout);
 }
 
 #[test]
 fn bad_flags_and_unknown_magics_are_reported_and_the_run_goes_on() {
-    let cluster = cluster();
-    let home = tempfile::tempdir().unwrap();
-    let out = run(
-        pxsh(&cluster, home.path()),
+    let Ran {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = pxsh_run(
+        &[],
         "%%px --bogus\npass\n\n%nosuchmagic\n%result -2\nprint('still here')\n",
     );
-    let (stdout, stderr) = texts(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     let all = format!("{stdout}{stderr}");
     assert!(
         all.contains("UsageError: unrecognized arguments: --bogus"),
@@ -174,17 +183,16 @@ fn a_missing_script_is_one_line_and_status_1() {
 
 #[test]
 fn dash_o_binds_a_result_the_local_python_can_read() {
-    let cluster = cluster();
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = pxsh(&cluster, home.path());
-    cmd.args([
-        "-c",
+    let Ran {
+        code,
+        stdout,
+        stderr,
+        ids,
+    } = pxsh_c(
         "%%px -o ar\nprint('remote')\n6 * 7\n\nprint(len(ar.get()), ar.get()[0].data['text/plain'], ar.successful())\n1/0",
-    ]);
-    let out = run(cmd, "");
-    let (stdout, stderr) = texts(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    let n = cluster.ids().len();
+    );
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    let n = ids.len();
     assert!(
         stdout.contains(&format!("{n} 42 True\n")),
         "{stdout}\n{stderr}"
