@@ -20,9 +20,12 @@ export PATH="$root/.venv/bin:$PATH"
 if ! command -v tmux >/dev/null; then
   echo "== installing tmux (for pxsh's terminal tests)"
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get install -y -qq tmux >/dev/null || echo "note: could not install tmux; pxsh's terminal tests will be skipped" >&2
+    # A fresh machine may have no package lists yet: update once if the install fails.
+    { apt-get install -y -qq tmux >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null && apt-get install -y -qq tmux >/dev/null; }; } || echo "note: could not install tmux; pxsh's terminal tests will be skipped" >&2
   elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then
-    sudo apt-get install -y -qq tmux >/dev/null || echo "note: could not install tmux; pxsh's terminal tests will be skipped" >&2
+    { sudo apt-get install -y -qq tmux >/dev/null 2>&1 ||
+      { sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq tmux >/dev/null; }; } || echo "note: could not install tmux; pxsh's terminal tests will be skipped" >&2
   else
     echo "note: tmux is not installed (apt-get install tmux); pxsh's terminal tests will be skipped" >&2
   fi
