@@ -124,6 +124,9 @@ pub(crate) enum FromChild {
 #[derive(Debug, Deserialize)]
 pub(crate) struct ExecuteReplyFrame {
     pub status: ReplyStatus,
+    /// IPython reports `count - 1`, which is -1 for an uncounted cell before any counted
+    /// one: read as 0, or the reply would be dropped and its caller left waiting.
+    #[serde(deserialize_with = "count_from_any_int")]
     pub execution_count: u32,
     pub ename: Option<String>,
     pub evalue: Option<String>,
@@ -133,6 +136,11 @@ pub(crate) struct ExecuteReplyFrame {
     pub user_expressions: Map<String, Value>,
     #[serde(default)]
     pub payload: Vec<Value>,
+}
+
+fn count_from_any_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = i64::deserialize(d)?;
+    Ok(n.clamp(0, i64::from(u32::MAX)) as u32)
 }
 
 /// A frame that is JSON but not one we understand. If it asked for a sync point it is still
@@ -179,6 +187,15 @@ mod tests {
         assert_eq!(msg.ack_seq(), Some(7));
         match msg {
             FromChild::DisplayData { display, .. } => assert_eq!(display.display_id(), Some("d")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_negative_count_in_a_reply_reads_as_zero() {
+        let frame = br#"{"type":"execute_reply","status":"ok","execution_count":-1}"#;
+        match FromChild::parse(frame).unwrap() {
+            FromChild::ExecuteReply(reply) => assert_eq!(reply.execution_count, 0),
             other => panic!("{other:?}"),
         }
     }
