@@ -460,9 +460,12 @@ impl Client {
     }
 
     /// Whether the hub answers a cheap query within `timeout`: how waits tell a slow engine
-    /// from a dead controller.
+    /// from a dead controller. Any answer counts: stock's hub answers this query with a
+    /// `hub_error` ("No Engines Registered") for the empty target list.
     pub async fn controller_alive(&self, timeout: Duration) -> bool {
-        self.query(
+        self.request(
+            Channel::Query,
+            None,
             MsgType::QueueRequest,
             json!({"targets": [], "verbose": false}),
             timeout,

@@ -571,6 +571,12 @@ async fn engine_death_fails_its_pending_requests(ctx: Arc<Ctx>) {
     assert!(!c.ids().contains(&4));
 }
 
+async fn a_running_stock_controller_counts_as_alive(ctx: Arc<Ctx>) {
+    let c = ctx.client().await;
+    // Stock's hub answers the probe with a `hub_error` (no targets): an answer all the same.
+    assert!(c.controller_alive(Duration::from_secs(5)).await);
+}
+
 async fn dead_controller_ends_a_wait_with_an_error(ctx: Arc<Ctx>) {
     let c = ctx.client().await;
     let ar = c
@@ -608,6 +614,7 @@ fn main() {
         nonblocking_execute_then_get,
         get_times_out_on_a_long_sleep_and_interrupt_stops_it,
         queue_status_lists_each_engine,
+        a_running_stock_controller_counts_as_alive,
         outputs_match_what_the_stock_client_collects,
         output_streams_while_the_engines_still_run,
         replies_are_waited_for_apart_from_output,

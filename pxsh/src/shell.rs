@@ -11,6 +11,10 @@ use tokio::sync::Mutex;
 
 use crate::console::Console;
 
+/// Turns the local IPython's colours off (`--colors=NoColor`); nothing without IPython.
+const NO_COLOR_IN_PYTHON: &str =
+    "try:\n    get_ipython().colors = 'nocolor'\nexcept Exception:\n    pass\n";
+
 /// How long a controller may take to answer before pxsh counts its cluster as gone.
 const CONTROLLER_PROBE: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -70,6 +74,13 @@ impl Shell {
         let _installed = signal(SignalKind::interrupt()).map_err(ShellError::Signal)?;
         let worker = Worker::start(python).await?;
         let python = Arc::new(LocalPython::new(worker));
+        if !color {
+            // Without colour IPython's own output is plain too: escape codes are filtered
+            // out on the way, but the pretty printer counts them in a line's width (a list
+            // of `Out[0:3]: 5` results wraps where IPython's plain terminal keeps it on one
+            // line).
+            python.run_hidden(NO_COLOR_IN_PYTHON).await;
+        }
         let finder = Arc::new(Mutex::new(finder));
         let connector = finder.clone();
         let mut magics = PxMagics::new(move || {
