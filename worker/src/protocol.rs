@@ -75,6 +75,8 @@ pub(crate) enum FromChild {
         seq: Option<u64>,
     },
     ExecuteResult {
+        /// `Out[-1]` too: IPython numbers an uncounted cell's value `count - 1`.
+        #[serde(deserialize_with = "count_from_any_int")]
         execution_count: u32,
         #[serde(default)]
         data: MimeBundle,
@@ -189,6 +191,21 @@ mod tests {
             FromChild::DisplayData { display, .. } => assert_eq!(display.display_id(), Some("d")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_negative_count_in_a_result_reads_as_zero() {
+        let frame =
+            br#"{"type":"execute_result","execution_count":-1,"data":{"text/plain":"2"},"seq":4}"#;
+        let msg = FromChild::parse(frame).unwrap();
+        assert_eq!(msg.ack_seq(), Some(4));
+        assert!(matches!(
+            msg,
+            FromChild::ExecuteResult {
+                execution_count: 0,
+                ..
+            }
+        ));
     }
 
     #[test]
