@@ -82,6 +82,8 @@ import signal
 import subprocess
 import sys
 import time
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from queue import Empty
 from typing import Callable, Optional
@@ -173,6 +175,26 @@ def stop_cluster(proc, timeout=60):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     proc.log.close()
+
+
+@contextmanager
+def fresh_clusters(prefix, sides):
+    """One fresh stock cluster per side, each in its own IPYTHONDIR (started together, so
+    their start-up overlaps); yields {side: ipython_dir} and stops every cluster on exit,
+    also on failure."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        dirs = {side: os.path.join(tmp, side) for side in sides}
+        clusters = {}
+        try:
+            for side, path in dirs.items():
+                os.makedirs(path)
+                clusters[side] = start_cluster(path)
+            for proc in clusters.values():
+                wait_cluster(proc)
+            yield dirs
+        finally:
+            for proc in clusters.values():
+                stop_cluster(proc)
 
 
 def _cluster_main(n, ipython_dir, ready):

@@ -7,7 +7,6 @@ a module fixture), then each cell is compared on its own, so a failure names the
 shows a diff of its normalised output.
 """
 import os
-import tempfile
 import time
 
 import pytest
@@ -170,20 +169,9 @@ def runs():
     """Both kernels over the cells, each against its own fresh cluster; every cluster and
     kernel is stopped before the comparisons start, also on failure."""
     started = time.time()
-    with tempfile.TemporaryDirectory(prefix="px-diff-") as tmp:
-        dirs = {which: os.path.join(tmp, which) for which in ("stock", "ours")}
-        clusters = {}
-        try:
-            for which, path in dirs.items():
-                os.makedirs(path)
-                clusters[which] = d.start_cluster(path)
-            for proc in clusters.values():
-                d.wait_cluster(proc)
-            stock = d.run_cells("python3", dirs["stock"], CELLS, "stock")
-            ours = d.run_cells("parallel-rust", dirs["ours"], CELLS, "ours")
-        finally:
-            for proc in clusters.values():
-                d.stop_cluster(proc)
+    with d.fresh_clusters("px-diff-", ("stock", "ours")) as dirs:
+        stock = d.run_cells("python3", dirs["stock"], CELLS, "stock")
+        ours = d.run_cells("parallel-rust", dirs["ours"], CELLS, "ours")
     print(f"differential runs took {time.time() - started:.1f}s")
     dump = os.environ.get("PX_DIFF_DUMP")
     if dump:

@@ -43,7 +43,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
@@ -319,26 +318,15 @@ def render(norm):
 def outputs():
     subprocess.run(["cargo", "build", "--quiet", "-p", "px-sh", "--bin", "pxsh"], cwd=ROOT, check=True)
     started = time.time()
-    with tempfile.TemporaryDirectory(prefix="pxsh-diff-") as tmp:
-        dirs = {which: os.path.join(tmp, which) for which in ("stock", "pxsh")}
-        clusters = {}
-        try:
-            for which, path in dirs.items():
-                os.makedirs(path)
-                clusters[which] = d.start_cluster(path)
-            for proc in clusters.values():
-                d.wait_cluster(proc)
-            _, stock = run(
-                [IPYTHON, "--simple-prompt", "--colors=NoColor", "--no-banner", "--no-confirm-exit",
-                 "--HistoryManager.enabled=False"],
-                dirs["stock"],
-                stock_script(),
-                {"PYTHONUNBUFFERED": "1"},
-            )
-            _, ours = run([PXSH, "--python", sys.executable], dirs["pxsh"], pxsh_script())
-        finally:
-            for proc in clusters.values():
-                d.stop_cluster(proc)
+    with d.fresh_clusters("pxsh-diff-", ("stock", "pxsh")) as dirs:
+        _, stock = run(
+            [IPYTHON, "--simple-prompt", "--colors=NoColor", "--no-banner", "--no-confirm-exit",
+             "--HistoryManager.enabled=False"],
+            dirs["stock"],
+            stock_script(),
+            {"PYTHONUNBUFFERED": "1"},
+        )
+        _, ours = run([PXSH, "--python", sys.executable], dirs["pxsh"], pxsh_script())
     print(f"pxsh differential runs took {time.time() - started:.1f}s")
     dump = os.environ.get("PX_DIFF_DUMP")
     if dump:

@@ -44,6 +44,20 @@ fn show_value(sink: &mut dyn OutputSink, r: &EngineResult, color: bool) {
     }
 }
 
+/// One engine's text of one stream, under its `[stdout:N]` / `[stderr:N]` header.
+fn print_stream(
+    state: &mut StreamPrefixState,
+    sink: &mut dyn OutputSink,
+    r: &EngineResult,
+    name: StreamName,
+) {
+    let text = match name {
+        StreamName::Stdout => &r.stdout,
+        StreamName::Stderr => &r.stderr,
+    };
+    state.print(sink, name, &header(name, id(r)), text);
+}
+
 /// Shows every engine's stdout, stderr, displays and value, as stock's
 /// `AsyncResult.display_outputs` does. Errors are not shown here: the caller reports them
 /// afterwards. `state` is the result's header state (kept between displays).
@@ -67,18 +81,8 @@ pub fn display_outputs(
     match opts.group_by {
         GroupBy::Engine => {
             for r in results {
-                state.print(
-                    sink,
-                    StreamName::Stdout,
-                    &header(StreamName::Stdout, id(r)),
-                    &r.stdout,
-                );
-                state.print(
-                    sink,
-                    StreamName::Stderr,
-                    &header(StreamName::Stderr, id(r)),
-                    &r.stderr,
-                );
+                print_stream(state, sink, r, StreamName::Stdout);
+                print_stream(state, sink, r, StreamName::Stderr);
                 if !r.outputs.is_empty() || r.execute_result.is_some() {
                     output_label(sink, id(r));
                 }
@@ -90,20 +94,10 @@ pub fn display_outputs(
         }
         GroupBy::Type | GroupBy::Order => {
             for r in results {
-                state.print(
-                    sink,
-                    StreamName::Stdout,
-                    &header(StreamName::Stdout, id(r)),
-                    &r.stdout,
-                );
+                print_stream(state, sink, r, StreamName::Stdout);
             }
             for r in results {
-                state.print(
-                    sink,
-                    StreamName::Stderr,
-                    &header(StreamName::Stderr, id(r)),
-                    &r.stderr,
-                );
+                print_stream(state, sink, r, StreamName::Stderr);
             }
             if opts.group_by == GroupBy::Order {
                 // Deliberate deviation (README): stock shows only the engines having the
