@@ -48,6 +48,20 @@ impl ProgressBar {
         self.next_draw
     }
 
+    /// Redraws with `done` replies if a redraw is due at `now`. A full bar is left to
+    /// [`close`](Self::close): the replies can all be counted a moment before the wait
+    /// sees them, and stock draws 100% once.
+    pub(crate) fn tick(&mut self, sink: &mut dyn OutputSink, done: usize, now: Instant) {
+        if now < self.next_draw {
+            return;
+        }
+        if done < self.total {
+            self.draw(sink, done);
+        } else {
+            self.next_draw = now + REDRAW_INTERVAL;
+        }
+    }
+
     /// Redraws with `done` replies.
     pub(crate) fn draw(&mut self, sink: &mut dyn OutputSink, done: usize) {
         let now = Instant::now();
@@ -165,6 +179,8 @@ mod tests {
         let mut sink = OwnBar::default();
         let mut bar = ProgressBar::start(&mut sink, 4, 0);
         bar.draw(&mut sink, 3);
+        // A due redraw of a full bar waits for the close.
+        bar.tick(&mut sink, 4, Instant::now() + REDRAW_INTERVAL);
         bar.close(&mut sink, 4);
         assert_eq!(sink.calls, [(0, 4, false), (3, 4, false), (4, 4, true)]);
         assert!(sink.text.is_empty());

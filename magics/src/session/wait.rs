@@ -135,9 +135,7 @@ impl Watch {
                     break WaitEnd::TimedOut;
                 }
                 if let Some(bar) = bar.as_mut() {
-                    if now >= bar.next_draw() {
-                        bar.draw(sink, shared.replied());
-                    }
+                    bar.tick(sink, shared.replied(), now);
                 }
                 let wake = deadline
                     .into_iter()
