@@ -1,7 +1,7 @@
 //! [`Console`]: where everything a cell shows goes — the magics' per-engine output and the
 //! local Python's — printed as IPython's terminal prints it.
 
-use std::io::{BufRead, Stderr, Stdout};
+use std::io::{Stderr, Stdout};
 
 use px_client::StreamName;
 use px_magics::{BoundResults, BoxFuture, LocalOutput, OutputSink, TerminalSink};
@@ -11,6 +11,7 @@ use serde_json::Value;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::ansi::AnsiFilter;
+use crate::line_input::{read_line, EchoOff};
 use crate::prompt;
 
 /// The sink under the console: px-magics' terminal rendering, through the colour filter.
@@ -209,9 +210,18 @@ impl LocalOutput for Console {
         self.inner.flush();
     }
 
-    fn input<'a>(&'a mut self, prompt: &'a str, _password: bool) -> BoxFuture<'a, Option<String>> {
+    fn input<'a>(&'a mut self, prompt: &'a str, password: bool) -> BoxFuture<'a, Option<String>> {
+        let quiet = password.then(EchoOff::new).flatten();
         self.print(prompt);
-        Box::pin(async move { read_line().await })
+        Box::pin(async move {
+            let line = read_line().await;
+            drop(quiet);
+            if password {
+                // The typed Enter was not echoed either.
+                self.print("\n");
+            }
+            line
+        })
     }
 
     fn host_call<'a>(
@@ -227,16 +237,4 @@ impl LocalOutput for Console {
             bound.answer(name, args, self, color).await
         })
     }
-}
-
-/// A line from stdin for the code's `input()`; `None` at end of input.
-async fn read_line() -> Option<String> {
-    let read = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        match std::io::stdin().lock().read_line(&mut line) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
-        }
-    });
-    read.await.ok().flatten()
 }

@@ -28,6 +28,7 @@ mod console;
 mod helper;
 mod highlight;
 mod history;
+mod line_input;
 mod options;
 pub mod prompt;
 mod repl;

@@ -72,7 +72,10 @@ impl Input {
     /// One line; blocking the calling worker thread is fine, nothing else runs meanwhile.
     fn line(&mut self, raw: &str, styled: &str, initial: &str) -> rustyline::Result<String> {
         let prompt = (raw, if self.color { styled } else { raw });
-        tokio::task::block_in_place(|| self.editor.readline_with_initial(&prompt, (initial, "")))
+        tokio::task::block_in_place(|| {
+            crate::line_input::no_reader_left();
+            self.editor.readline_with_initial(&prompt, (initial, ""))
+        })
     }
 
     /// Reads lines until they make a complete cell.

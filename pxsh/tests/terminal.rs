@@ -126,9 +126,9 @@ fn autopx_on_two_lines_then_off() {
     let screen = term.wait_for_text(CELL, "In [5]: ");
     // `a` lives on the engines, not here.
     term.line("a");
-    let screen_after = term.wait_for_text(CELL, "NameError");
+    let screen_after = term.wait_for_text(CELL, "In [6]: ");
     assert!(!screen.contains("In [5]/px"), "{screen}");
-    assert!(screen_after.contains("In [6]: "), "{screen_after}");
+    assert!(screen_after.contains("NameError"), "{screen_after}");
 }
 
 #[test]
@@ -174,6 +174,47 @@ fn ctrl_c_during_px_returns_to_the_prompt_and_frees_the_engines() {
         );
         n += 1;
     }
+}
+
+#[test]
+fn input_and_getpass_read_the_terminal_and_ctrl_c_ends_a_wait() {
+    if !tmux::available() {
+        return;
+    }
+    let cluster = cluster();
+    let home = tempfile::tempdir().unwrap();
+    let term = pxsh_on(&cluster, home.path());
+    term.line("name = input('who? ')");
+    // Typed once the question shows, as a user would (typed ahead, the editor has it).
+    term.wait_for(CELL, "the question", |s| s.ends_with("\nwho? "));
+    term.line("Ada");
+    term.wait_for_text(CELL, "In [2]: ");
+    term.line("print('hi', name)");
+    term.wait_for_text(CELL, "hi Ada");
+    term.line("import getpass; secret = getpass.getpass('pw: ')");
+    term.wait_for(CELL, "the question", |s| s.ends_with("\npw: "));
+    term.line("hunter2");
+    term.wait_for_text(CELL, "In [4]: ");
+    term.line("print('length', len(secret))");
+    let screen = term.wait_for_text(CELL, "length 7");
+    assert!(
+        !screen.contains("hunter2"),
+        "the password was echoed:\n{screen}"
+    );
+    // Ctrl-C while input() waits: stock's KeyboardInterrupt, and the next line typed goes
+    // to the prompt, not to a reader left behind.
+    term.line("x = input('never? ')");
+    term.wait_for(CELL, "the question", |s| s.ends_with("\nnever? "));
+    term.keys(&["C-c"]);
+    term.wait_for_text(CELL, "In [6]: ");
+    term.line("print('after', 1 + 1)");
+    let screen = term.wait_for_text(CELL, "after 2");
+    let interrupted = &screen[screen.find("never? ").unwrap()..];
+    assert!(
+        interrupted.contains("----> 1 x = input('never? ')\n\nKeyboardInterrupt: "),
+        "{interrupted}"
+    );
+    assert!(!interrupted.contains("px_worker"), "{interrupted}");
 }
 
 #[test]

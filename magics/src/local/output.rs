@@ -94,7 +94,16 @@ impl LocalOutput for SinkOutput<'_> {
 
 /// Hands every event of `run` to `out`, answering input requests, until the run ends.
 pub(super) async fn forward_events(run: &mut Execution, out: &mut dyn LocalOutput) {
-    while let Some(event) = run.next_event().await {
+    // An event that arrived while a question was open: the code stopped waiting for it.
+    let mut early = None;
+    loop {
+        let event = match early.take() {
+            Some(event) => event,
+            None => match run.next_event().await {
+                Some(event) => event,
+                None => return,
+            },
+        };
         match event {
             Event::Stream { name, text } => out.stream(name, &text),
             Event::DisplayData(d) => out.display(d),
@@ -105,7 +114,19 @@ pub(super) async fn forward_events(run: &mut Execution, out: &mut dyn LocalOutpu
             }
             Event::Error(e) => out.error(&e.ename, &e.evalue, &e.traceback),
             Event::InputRequest { prompt, password } => {
-                let answered = match out.input(&prompt, password).await {
+                // An interrupted `input()` raises and goes on without its answer: the
+                // question is dropped as soon as the code does anything else.
+                let line = tokio::select! {
+                    line = out.input(&prompt, password) => line,
+                    later = run.next_event() => match later {
+                        Some(event) => {
+                            early = Some(event);
+                            continue;
+                        }
+                        None => return,
+                    },
+                };
+                let answered = match line {
                     Some(value) => run.answer_input(value),
                     None => run.refuse_input(),
                 };

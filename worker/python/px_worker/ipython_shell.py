@@ -56,6 +56,24 @@ def cell_file_name(code):
     return name
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def without_worker_frames(tb):
+    """`tb` ending at the user's last frame: an interrupt lands in the worker's own code
+    (its signal handler, the wait of `input()`), which the user did not write and a
+    terminal IPython would not show."""
+    prev, cur = None, tb
+    while cur is not None:
+        if os.path.dirname(os.path.abspath(cur.tb_frame.f_code.co_filename)) == _PACKAGE_DIR:
+            if prev is None:
+                return tb
+            prev.tb_next = None
+            return tb
+        prev, cur = cur, cur.tb_next
+    return tb
+
+
 def make_ipython_shell():
     from IPython.core import page, payloadpage
     from IPython.core.displayhook import DisplayHook
@@ -119,6 +137,12 @@ def make_ipython_shell():
         def _showtraceback(self, etype, evalue, stb):
             self.px_last_traceback = stb
             emit(error_event(etype, evalue, stb))
+
+        def _get_exc_info(self, exc_tuple=None):
+            etype, value, tb = super()._get_exc_info(exc_tuple)
+            if etype is not None and issubclass(etype, KeyboardInterrupt):
+                tb = without_worker_frames(tb)
+            return etype, value, tb
 
         def ask_exit(self):
             self.exit_now = True
