@@ -1,0 +1,5 @@
+//! `pxcontroller`: the controller process.
+
+fn main() -> anyhow::Result<()> {
+    anyhow::bail!("pxcontroller cannot run a cluster yet")
+}
