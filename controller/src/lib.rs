@@ -9,6 +9,20 @@
 //!   engines' output.
 #![deny(missing_docs)]
 
+mod config;
+mod controller;
+mod core;
+mod errors;
+mod hub;
 mod ids;
+mod iopub;
+mod outbox;
+mod pending;
+mod relay;
+mod results;
+mod sockets;
+mod stats;
 
+pub use config::{parse as parse_args, Config, ConfigError, Parsed, USAGE};
+pub use controller::{Controller, StartError};
 pub use ids::{EngineId, EngineUuid, MsgId};

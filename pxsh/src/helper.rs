@@ -16,8 +16,9 @@ use crate::completion::{byte_offset, code_points, completing, Completing};
 use crate::highlight::PythonHighlighter;
 
 /// How long Tab may wait for the local Python's completer: a stuck completer must not
-/// freeze the editor.
-const COMPLETE_TIMEOUT: Duration = Duration::from_secs(2);
+/// freeze the editor, but the first completion loads jedi, which takes seconds on a busy
+/// machine.
+const COMPLETE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// rustyline's helper for pxsh.
 pub(crate) struct PxHelper {
