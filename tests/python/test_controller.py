@@ -1,0 +1,220 @@
+"""pxcontroller with stock partners: stock ipengines register with it and a stock
+ipyparallel Client drives it; forged and misaddressed messages get answers, not silence."""
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import ipyparallel as ipp
+import pytest
+import zmq
+from jupyter_client.session import Session
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PXCONTROLLER = ROOT / "target" / "debug" / "pxcontroller"
+TIMEOUT = 30
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built():
+    subprocess.run(
+        ["cargo", "build", "--quiet", "-p", "px-controller", "--bin", "pxcontroller"],
+        cwd=ROOT,
+        check=True,
+    )
+
+
+def wait_until(what, check, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Cluster:
+    """pxcontroller and stock engines in a throw-away profile; everything is stopped at exit."""
+
+    def __init__(self, tmp_path, n, args=()):
+        self.profile = tmp_path / "profile"
+        self.cluster_id = "t" + uuid.uuid4().hex[:8]
+        self.env = dict(os.environ, IPP_PROFILE_DIR=str(self.profile), IPP_CLUSTER_ID=self.cluster_id)
+        self.log = open(tmp_path / "controller.log", "w")
+        self.controller = subprocess.Popen(
+            [str(PXCONTROLLER), "--ping=500", *args], env=self.env, stderr=self.log, stdin=subprocess.DEVNULL
+        )
+        security = self.profile / "security"
+        self.client_file = security / f"ipcontroller-{self.cluster_id}-client.json"
+        self.engine_file = security / f"ipcontroller-{self.cluster_id}-engine.json"
+        wait_until("the connection files", lambda: self.client_file.exists() and self.engine_file.exists())
+        self.engines = [self.start_engine(tmp_path, i) for i in range(n)]
+
+    def start_engine(self, tmp_path, i):
+        return subprocess.Popen(
+            [sys.executable, "-m", "ipyparallel.engine", f"--file={self.engine_file}"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(tmp_path / f"engine{i}.log", "w"),
+            stdin=subprocess.DEVNULL,
+        )
+
+    def client(self, n):
+        rc = ipp.Client(str(self.client_file))
+        rc.wait_for_engines(n, timeout=TIMEOUT)
+        return rc
+
+    def stop(self):
+        for e in self.engines:
+            if e.poll() is None:
+                e.terminate()
+        for e in self.engines:
+            try:
+                e.wait(10)
+            except subprocess.TimeoutExpired:
+                e.kill()
+        if self.controller.poll() is None:
+            self.controller.terminate()
+            try:
+                self.controller.wait(10)
+            except subprocess.TimeoutExpired:
+                self.controller.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = Cluster(tmp_path, 2)
+    yield c
+    c.stop()
+
+
+def test_stock_engines_register_and_a_stock_client_runs_code_on_them(cluster):
+    rc = cluster.client(2)
+    try:
+        dv = rc[:]
+        # Functions of this module would pickle by reference; builtins travel as they are.
+        assert dv.apply_sync(pow, 2, 5) == [32, 32]
+        ar = dv.execute("a = 5; print('hi')", silent=False, block=True)
+        assert ar.stdout == ["hi\n", "hi\n"]
+        dv["b"] = [1, 2]
+        assert dv["b"] == [[1, 2], [1, 2]]
+        assert dv.pull("a", block=True) == [5, 5]
+        with pytest.raises(ipp.error.RemoteError) as info:
+            rc[0].execute("1/0", block=True)
+        assert "ZeroDivisionError" in str(info.value)
+        # Control goes through too.
+        rc.clear(block=True)
+        with pytest.raises(ipp.error.CompositeError):
+            dv.execute("a", block=True)
+    finally:
+        rc.close()
+
+
+def test_an_engine_that_dies_is_unregistered_and_requests_to_it_fail_at_once(cluster):
+    rc = cluster.client(2)
+    try:
+        uuids = dict(rc._engines)
+        victim = cluster.engines[1]
+        pid = rc[1].apply_sync(os.getpid)
+        os.kill(pid, signal.SIGKILL)
+        wait_until("the engine to be unregistered", lambda: len(rc.ids) == 1)
+        # A direct request to the dead engine's uuid is answered, not dropped.
+        mux, info = raw_socket(cluster, zmq.DEALER, "mux")
+        session = Session(key=info["key"].encode())
+        try:
+            session.send(mux, "execute_request", content={"code": "1"}, ident=uuids[1].encode())
+            assert mux.poll(TIMEOUT * 1000)
+            _, reply = session.recv(mux, mode=0)
+            assert reply["content"]["ename"] == "EngineError"
+        finally:
+            mux.close()
+        assert rc[0].apply_sync(str.upper, "still here") == "STILL HERE"
+        victim.wait(10)
+    finally:
+        rc.close()
+
+
+def raw_socket(cluster, kind, port_name):
+    """A plain pyzmq socket connected to one of the controller's client-facing ports."""
+    info = json.loads(cluster.client_file.read_text())
+    ctx = zmq.Context.instance()
+    sock = ctx.socket(kind)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(f"{info['interface']}:{info[port_name]}")
+    return sock, info
+
+
+def test_a_forged_query_gets_an_error_reply_and_a_replay_gets_nothing(cluster):
+    sock, info = raw_socket(cluster, zmq.DEALER, "registration")
+    good = Session(key=info["key"].encode())
+    forger = Session(key=b"not the key")
+    try:
+        forger.send(sock, "connection_request", content={})
+        assert sock.poll(TIMEOUT * 1000), "no answer to a forged request"
+        _, reply = good.recv(sock, mode=0)
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "AuthenticationError"
+        assert reply["msg_type"] == "connection_reply"
+        # A genuine request is answered; the same bytes sent again are not.
+        msg = good.msg("connection_request", content={})
+        frames = good.serialize(msg)
+        sock.send_multipart(frames)
+        assert sock.poll(TIMEOUT * 1000)
+        _, reply = good.recv(sock, mode=0)
+        assert reply["content"]["status"] == "ok"
+        sock.send_multipart(frames)
+        assert not sock.poll(1000), "a replayed request was answered"
+    finally:
+        sock.close()
+
+
+def test_unknown_queries_and_unknown_engines_get_errors(cluster):
+    sock, info = raw_socket(cluster, zmq.DEALER, "registration")
+    session = Session(key=info["key"].encode())
+    try:
+        session.send(sock, "frobnicate_request", content={})
+        assert sock.poll(TIMEOUT * 1000)
+        _, reply = session.recv(sock, mode=0)
+        assert reply["msg_type"] == "hub_error"
+        assert "frobnicate_request" in reply["content"]["evalue"]
+    finally:
+        sock.close()
+    mux, info = raw_socket(cluster, zmq.DEALER, "mux")
+    try:
+        session.send(mux, "execute_request", content={"code": "1"}, ident=b"no-such-engine")
+        assert mux.poll(TIMEOUT * 1000)
+        _, reply = session.recv(mux, mode=0)
+        assert reply["msg_type"] == "execute_reply"
+        assert reply["content"]["ename"] == "EngineError"
+        assert reply["content"]["engine_info"] == {}
+    finally:
+        mux.close()
+
+
+def test_sigterm_removes_the_files_and_unknown_arguments_are_accepted(tmp_path):
+    c = Cluster(tmp_path, 0, args=["--IPController.use_threads=True", "--transport", "tcp", "--log-to-file"])
+    try:
+        assert oct(c.client_file.stat().st_mode & 0o777) == "0o600"
+        files = json.loads(c.client_file.read_text())
+        assert files["interface"] == "tcp://127.0.0.1"
+        assert files["task_scheme"] == "leastload"
+        engine = json.loads(c.engine_file.read_text())
+        assert isinstance(engine["broadcast"], list) and len(engine["broadcast"]) == 2
+        c.controller.send_signal(signal.SIGTERM)
+        assert c.controller.wait(10) == 0
+        assert not c.client_file.exists() and not c.engine_file.exists()
+    finally:
+        c.stop()
+
+
+def test_hub_shutdown_request_stops_the_controller(cluster):
+    rc = cluster.client(2)
+    rc.shutdown(hub=True, block=True)
+    assert cluster.controller.wait(10) == 0
+    assert not cluster.client_file.exists()
