@@ -9,6 +9,10 @@
 //!   engines' output.
 #![deny(missing_docs)]
 
+mod broadcast;
 mod ids;
 
+pub use broadcast::{
+    BroadcastError, BroadcastScheduler, Rejected, ToEngine, DEFAULT_BROADCAST_LEAVES,
+};
 pub use ids::{EngineId, EngineUuid, MsgId};
