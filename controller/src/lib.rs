@@ -9,6 +9,7 @@
 //!   engines' output.
 #![deny(missing_docs)]
 
+mod broadcast;
 mod config;
 mod controller;
 mod core;
@@ -23,6 +24,9 @@ mod results;
 mod sockets;
 mod stats;
 
+pub use broadcast::{
+    BroadcastError, BroadcastScheduler, Rejected, ToEngine, DEFAULT_BROADCAST_LEAVES,
+};
 pub use config::{parse as parse_args, Config, ConfigError, Parsed, USAGE};
 pub use controller::{Controller, StartError};
 pub use ids::{EngineId, EngineUuid, MsgId};
