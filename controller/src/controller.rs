@@ -1,6 +1,7 @@
 //! Starting and stopping a controller: bind, write the connection files, run the core and
 //! the IOPub relay, and remove the files when told to stop.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use px_wire::{
 use serde_json::{json, Map};
 use tokio::sync::mpsc;
 
+use crate::broadcast::BroadcastScheduler;
 use crate::config::Config;
 use crate::core::{Core, Inbound, Outputs, Source};
 use crate::hub::engines::Engines;
@@ -74,7 +76,9 @@ impl Controller {
             Some(ident) => Session::with_id(signer, ident.clone()),
             None => Session::new(signer),
         });
-        let leaves = 1usize << config.broadcast_depth;
+        let nleaves = NonZeroUsize::new(1usize << config.broadcast_depth)
+            .ok_or_else(|| StartError::Config("broadcast depth too large".to_owned()))?;
+        let leaves = nleaves.get();
         let reuse_ports = reused.as_ref().map(|(c, e)| reused_ports(c, e));
         let engine_interface = interface(&config.engine_ip);
         let client_interface = interface(&config.client_ip);
@@ -163,9 +167,10 @@ impl Controller {
             config.registration_timeout
         };
         let core = Core {
-            session,
+            session: session.clone(),
             engines: Engines::new(),
             hearts: HeartMonitor::new(Instant::now(), config.ping, config.max_heartmonitor_misses),
+            broadcast: BroadcastScheduler::new(session.clone(), nleaves),
             out: Outputs {
                 registration: Outbox::new("registration", registration),
                 mux_client: Outbox::new("mux", mux_client),

@@ -13,6 +13,7 @@ use px_wire::{Message, MsgType, RawMessage, Session, Socket, WireError};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use crate::broadcast::BroadcastScheduler;
 use crate::errors::{reply_type, ControllerError};
 use crate::hub::engines::Engines;
 use crate::hub::heartbeat::HeartMonitor;
@@ -92,7 +93,6 @@ pub struct Outputs {
     /// To clients, broadcast replies.
     pub broadcast_client: Outbox,
     /// To engines, per leaf.
-    #[allow(dead_code)] // until the broadcast scheduler is connected
     pub broadcast_leaves: Vec<Outbox>,
     /// Heartbeat pings.
     pub hb_ping: Socket,
@@ -121,6 +121,7 @@ pub struct Core {
     pub(crate) session: Arc<Session>,
     pub(crate) engines: Engines,
     pub(crate) hearts: HeartMonitor,
+    pub(crate) broadcast: BroadcastScheduler,
     pub(crate) out: Outputs,
     pub(crate) engine_ports: EnginePorts,
     pub(crate) registration_timeout: Duration,

@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod broadcast;
+mod broadcast_relay;
 mod config;
 mod controller;
 mod core;

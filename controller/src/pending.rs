@@ -44,22 +44,6 @@ impl Core {
         }
     }
     pub(crate) fn on_task_reply(&mut self, _frames: Vec<Bytes>) {}
-    pub(crate) fn on_broadcast_request(&mut self, frames: Vec<Bytes>) {
-        if let Some(raw) = self.verified(
-            Source::BroadcastClient,
-            frames,
-            Some(Via::BroadcastClient),
-            1,
-        ) {
-            self.answer_error(
-                Via::BroadcastClient,
-                &raw,
-                1,
-                &not_yet("broadcast requests"),
-            );
-        }
-    }
-    pub(crate) fn on_broadcast_reply(&mut self, _leaf: usize, _frames: Vec<Bytes>) {}
     pub(crate) async fn on_iopub(&mut self, msg: Message) {
         // An engine that shut down cleanly says so on IOPub (§4.7).
         if msg.header.msg_type == "shutdown_reply" {

@@ -218,3 +218,16 @@ def test_hub_shutdown_request_stops_the_controller(cluster):
     rc.shutdown(hub=True, block=True)
     assert cluster.controller.wait(10) == 0
     assert not cluster.client_file.exists()
+
+
+def test_broadcast_views_reach_every_engine_coalescing_or_not(cluster):
+    rc = cluster.client(2)
+    try:
+        for coalescing in (False, True):
+            bview = rc.broadcast_view(is_coalescing=coalescing)
+            assert bview.apply_sync(pow, 3, 2) == [9, 9]
+            ar = bview.execute("c = 11; print('b')", block=True)
+            assert ar.stdout == ["b\n", "b\n"]
+        assert rc[:]["c"] == [11, 11]
+    finally:
+        rc.close()
