@@ -7,8 +7,14 @@
 //! - The **schedulers** move requests: the direct (MUX) and control relays, the
 //!   load-balanced task scheduler and the broadcast scheduler; the IOPub relay forwards
 //!   engines' output.
+//! - The **result store** ([`ResultStore`]) is the hub's bounded record of requests, replies
+//!   and output, and builds the contents of its query replies; it does no I/O.
 #![deny(missing_docs)]
 
+mod db;
 mod ids;
 
+pub use db::{
+    EngineDirectory, EngineEntry, QueryError, Queue, ResubmitSource, ResultStore, StoreLimits,
+};
 pub use ids::{EngineId, EngineUuid, MsgId};
