@@ -7,6 +7,8 @@
 //! - The **schedulers** move requests: the direct (MUX) and control relays, the
 //!   load-balanced task scheduler and the broadcast scheduler; the IOPub relay forwards
 //!   engines' output.
+//! - The **result store** ([`ResultStore`]) is the hub's bounded record of requests, replies
+//!   and output, and builds the contents of its query replies; it does no I/O.
 #![deny(missing_docs)]
 
 mod broadcast;
@@ -14,6 +16,7 @@ mod broadcast_relay;
 mod config;
 mod controller;
 mod core;
+mod db;
 mod errors;
 mod hub;
 mod ids;
@@ -30,4 +33,7 @@ pub use broadcast::{
 };
 pub use config::{parse as parse_args, Config, ConfigError, Parsed, USAGE};
 pub use controller::{Controller, StartError};
+pub use db::{
+    EngineDirectory, EngineEntry, QueryError, Queue, ResubmitSource, ResultStore, StoreLimits,
+};
 pub use ids::{EngineId, EngineUuid, MsgId};
