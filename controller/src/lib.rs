@@ -10,5 +10,10 @@
 #![deny(missing_docs)]
 
 mod ids;
+mod task;
 
 pub use ids::{EngineId, EngineUuid, MsgId};
+pub use task::{
+    Action, Dependency, DependencyKind, Failure, ImpossibleReason, InvalidReason, ReplyOutcome,
+    Scheme, Task, TaskConfig, TaskError, TaskMetadata, TaskScheduler,
+};
