@@ -10,26 +10,6 @@
 //!
 //! The request frames travel through the scheduler as an opaque payload `P`, cloned only
 //! when an [`Action::Run`] needs them while the scheduler keeps its own copy for a retry.
-//!
-//! ```
-//! use std::time::Instant;
-//! use px_controller::{Action, EngineUuid, ReplyOutcome, Task, TaskConfig, TaskMetadata, TaskScheduler};
-//!
-//! let mut scheduler = TaskScheduler::new(TaskConfig::default());
-//! let engine = EngineUuid("e0".into());
-//! let now = Instant::now();
-//! scheduler.add_engine(engine.clone());
-//!
-//! let task = Task { msg_id: "m1".into(), payload: "frames", metadata: TaskMetadata::default() };
-//! let actions = scheduler.submit(task, now);
-//! assert_eq!(
-//!     actions,
-//!     vec![Action::Run { engine: engine.clone(), msg_id: "m1".into(), payload: "frames" }]
-//! );
-//!
-//! let actions = scheduler.reply(&engine, "m1", ReplyOutcome::Ok, now);
-//! assert_eq!(actions, vec![Action::Deliver { msg_id: "m1".into() }]);
-//! ```
 
 mod dependency;
 mod engines;

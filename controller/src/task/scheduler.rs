@@ -1,6 +1,8 @@
 //! The scheduler's state machine: where each task is, and what happens when something
 //! arrives.
 
+mod updates;
+
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,37 @@ use crate::ids::{EngineUuid, MsgId};
 ///
 /// It holds the tasks not yet answered and, for dependencies, the outcome of every task
 /// that finished. Each call returns the actions to carry out; none blocks or reads a clock.
+///
+/// ```
+/// use std::time::Instant;
+/// use px_controller::{Action, EngineUuid, ReplyOutcome, Task, TaskConfig, TaskMetadata, TaskScheduler};
+///
+/// let mut scheduler = TaskScheduler::new(TaskConfig::default());
+/// let engine = EngineUuid("e0".into());
+/// let now = Instant::now();
+/// scheduler.add_engine(engine.clone());
+///
+/// let task = Task { msg_id: "m1".into(), payload: "frames", metadata: TaskMetadata::default() };
+/// let actions = scheduler.submit(task, now);
+/// assert_eq!(
+///     actions,
+///     vec![Action::Run { engine: engine.clone(), msg_id: "m1".into(), payload: "frames" }]
+/// );
+///
+/// let actions = scheduler.reply(&engine, "m1", ReplyOutcome::Ok, now);
+/// assert_eq!(actions, vec![Action::Deliver { msg_id: "m1".into() }]);
+/// ```
+///
+/// Decisions follow stock's, with these corrections of its accidents:
+/// - tasks passed over by a scan keep their queue order (stock re-inserts them reversed);
+/// - a task that ran after a dependency woke it leaves the queue (stock could send it again
+///   on a later scan);
+/// - a waiting task made impossible by a finished dependency fails at once, even when the
+///   scan that would have found it stopped early for lack of engines;
+/// - removing an engine looks at the queue at once, so tasks that can only run on it fail
+///   then rather than at the next scan;
+/// - a `follow` whose dependencies the scheduler itself failed does not crash the check for
+///   tasks spread over several engines.
 #[derive(Debug)]
 pub struct TaskScheduler<P> {
     scheme: Scheme,
@@ -68,23 +101,16 @@ enum State {
 }
 
 #[derive(Debug)]
-enum Update {
+pub(super) enum Update {
     Finished(MsgId),
-    /// An engine came or went: every queued task deserves a look.
+    /// An engine came or went: every ready task deserves a look.
     Everything,
 }
 
-enum Placement {
+pub(super) enum Placement {
     Ran,
     NotNow,
     Impossible(ImpossibleReason),
-}
-
-#[derive(PartialEq, Eq)]
-enum Flow {
-    Continue,
-    /// No engine can take anything more.
-    Stop,
 }
 
 impl<P: Clone> TaskScheduler<P> {
@@ -121,7 +147,8 @@ impl<P: Clone> TaskScheduler<P> {
     /// The engine leaves the rotation at once. Its running tasks fail with EngineError
     /// once the grace period has passed (in [`TaskScheduler::tick`]), unless their replies
     /// arrive first; retries apply to that failure as to any other. Queued tasks that could
-    /// only have run on it fail with ImpossibleDependency.
+    /// only have run on it fail with ImpossibleDependency (once some other engine is free,
+    /// as stock judges targets only then).
     pub fn remove_engine(&mut self, engine: &EngineUuid, now: Instant) -> Vec<Action<P>> {
         let mut out = Vec::new();
         let deadline = now.checked_add(self.grace);
@@ -349,8 +376,9 @@ impl<P: Clone> TaskScheduler<P> {
         };
         let deadline = job.timeout.and_then(|t| now.checked_add(t));
         let done = &self.done;
+        let ready = job.after.is_met(done) && job.follow.is_met(done);
         let unfinished = job.deps().filter(|id| !done.contains_key(*id));
-        let seat = self.waiting.enter(msg_id, unfinished, deadline);
+        let seat = self.waiting.enter(msg_id, unfinished, deadline, ready);
         job.state = State::Waiting(seat);
     }
 
@@ -525,94 +553,6 @@ impl<P: Clone> TaskScheduler<P> {
             }
         }
         self.engines.drop_dead(slot);
-    }
-
-    /// Works through the pending updates: finished tasks wake their dependents (or, when
-    /// an engine sits one below the high-water mark, the whole queue), as stock's
-    /// `update_graph` does.
-    fn settle(&mut self, out: &mut Vec<Action<P>>) {
-        while let Some(update) = self.updates.pop_front() {
-            match update {
-                Update::Everything => {
-                    self.scan_queue(out);
-                }
-                Update::Finished(msg_id) => {
-                    let woken = self.waiting.take_dependents(&msg_id);
-                    if self.engines.any_one_below_hwm() {
-                        // A scan that reached the end saw every dependent; one that
-                        // stopped early still owes them the check for impossibility.
-                        if self.scan_queue(out) == Flow::Stop {
-                            if let Some(woken) = woken {
-                                self.wake(woken, false, out);
-                            }
-                        }
-                    } else if let Some(woken) = woken {
-                        self.wake(woken, true, out);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Looks at every queued task in queue order until no engine can take more.
-    fn scan_queue(&mut self, out: &mut Vec<Action<P>>) -> Flow {
-        let mut from = 0;
-        while let Some((position, msg_id)) = self.waiting.next_from(from) {
-            from = position + 1;
-            if self.look_at(&msg_id, true, out) == Flow::Stop {
-                return Flow::Stop;
-            }
-        }
-        Flow::Continue
-    }
-
-    /// Looks at the tasks a finished task woke, in submission order. Once no engine can
-    /// take more, the rest are only checked for having become impossible.
-    fn wake(&mut self, woken: HashSet<MsgId>, mut may_run: bool, out: &mut Vec<Action<P>>) {
-        let mut woken: Vec<(u64, MsgId)> = woken
-            .into_iter()
-            .filter_map(|id| Some((self.jobs.get(&id)?.seq, id)))
-            .collect();
-        woken.sort_unstable();
-        for (_, msg_id) in woken {
-            if self.look_at(&msg_id, may_run, out) == Flow::Stop {
-                may_run = false;
-            }
-        }
-    }
-
-    /// One queued task: fail it if a dependency became unreachable, else run it if its
-    /// `after` is met and an engine fits.
-    fn look_at(&mut self, msg_id: &MsgId, may_run: bool, out: &mut Vec<Action<P>>) -> Flow {
-        let Some(job) = self.jobs.get(msg_id) else {
-            return Flow::Continue;
-        };
-        if !matches!(job.state, State::Waiting(_)) {
-            return Flow::Continue;
-        }
-        let unreachable = if job.after.is_unreachable(&self.done) {
-            Some(DependencyKind::After)
-        } else if job.follow.is_unreachable(&self.done) {
-            Some(DependencyKind::Follow)
-        } else {
-            None
-        };
-        if let Some(kind) = unreachable {
-            let reason = ImpossibleReason::Unreachable(kind);
-            self.fail(msg_id, Failure::ImpossibleDependency { reason }, None, out);
-            return Flow::Continue;
-        }
-        if !may_run || !job.after.is_met(&self.done) {
-            return Flow::Continue;
-        }
-        match self.place(msg_id, out) {
-            Placement::Ran if !self.engines.any_available() => Flow::Stop,
-            Placement::Ran | Placement::NotNow => Flow::Continue,
-            Placement::Impossible(reason) => {
-                self.fail(msg_id, Failure::ImpossibleDependency { reason }, None, out);
-                Flow::Continue
-            }
-        }
     }
 
     #[cfg(test)]

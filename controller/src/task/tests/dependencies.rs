@@ -288,3 +288,50 @@ fn follow_and_after_together() {
     let actions = h.ok(0, "b");
     assert_eq!(actions, vec![deliver("b"), run(1, "c")]);
 }
+
+#[test]
+fn a_woken_task_keeps_its_place_in_the_queue() {
+    let mut h = Harness::new(Scheme::LeastLoad, 1, 1);
+    h.plain("a");
+    h.submit("b", json!({"after": ["a"]}));
+    h.plain("c");
+    // "b" was queued before "c", so it takes the engine "a" leaves.
+    assert_eq!(h.ok(0, "a"), vec![deliver("a"), run(0, "b")]);
+    assert_eq!(h.ok(0, "b"), vec![deliver("b"), run(0, "c")]);
+}
+
+#[test]
+fn a_task_woken_while_engines_are_full_runs_when_one_frees() {
+    let mut h = Harness::new(Scheme::LeastLoad, 2, 1);
+    h.plain("x");
+    h.plain("z");
+    h.plain("q");
+    h.submit("d", json!({"after": ["x"]}));
+    // "x" done: the freed slot goes to "q", queued first; "d" is now ready but waits.
+    assert_eq!(h.ok(0, "x"), vec![deliver("x"), run(0, "q")]);
+    assert_eq!(h.unassigned(), vec!["d"]);
+    assert_eq!(h.ok(0, "z"), vec![deliver("z"), run(0, "d")]);
+}
+
+#[test]
+fn a_long_chain_of_after_dependencies_runs_in_order() {
+    let mut h = Harness::new(Scheme::LeastLoad, 1, 3);
+    assert_eq!(runs(&h.plain("c0")).len(), 1);
+    for i in 1..2000 {
+        let after = format!("c{}", i - 1);
+        assert!(h
+            .submit(&format!("c{i}"), json!({"after": [after]}))
+            .is_empty());
+    }
+    let engine_of = |h: &Harness| (0..3).find(|&n| !h.pending_on(n).is_empty()).unwrap();
+    for i in 0..2000 {
+        let n = engine_of(&h);
+        let id = format!("c{i}");
+        let actions = h.ok(n, &id);
+        assert_eq!(actions[0], deliver(&id));
+        if i < 1999 {
+            assert_eq!(one_run(&actions[1..]).1, format!("c{}", i + 1));
+        }
+    }
+    assert!(h.s.is_idle());
+}
