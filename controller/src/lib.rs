@@ -27,6 +27,7 @@ mod relay;
 mod results;
 mod sockets;
 mod stats;
+mod task;
 
 pub use broadcast::{
     BroadcastError, BroadcastScheduler, Rejected, ToEngine, DEFAULT_BROADCAST_LEAVES,
@@ -37,3 +38,7 @@ pub use db::{
     EngineDirectory, EngineEntry, QueryError, Queue, ResubmitSource, ResultStore, StoreLimits,
 };
 pub use ids::{EngineId, EngineUuid, MsgId};
+pub use task::{
+    Action, Dependency, DependencyKind, Failure, ImpossibleReason, InvalidReason, ReplyOutcome,
+    Scheme, Task, TaskConfig, TaskError, TaskMetadata, TaskScheduler,
+};
