@@ -16,11 +16,13 @@ use tokio::sync::mpsc;
 use crate::broadcast::BroadcastScheduler;
 use crate::config::Config;
 use crate::core::{Core, Inbound, Outputs, Source};
+use crate::db::{ResultStore, StoreLimits};
 use crate::hub::engines::Engines;
 use crate::hub::heartbeat::HeartMonitor;
 use crate::outbox::Outbox;
 use crate::sockets::{bind_all, BindPlan, Router};
 use crate::stats::Stats;
+use crate::task::{Scheme, TaskConfig, TaskScheduler};
 
 /// Messages waiting for the core; readers wait when it is full, which holds back the
 /// sockets rather than growing memory.
@@ -161,6 +163,7 @@ impl Controller {
         ));
         drop(tx);
 
+        let task_config = task_config(config)?;
         let registration_timeout = if config.registration_timeout.is_zero() {
             Duration::from_secs(30).max(config.ping / 10)
         } else {
@@ -171,6 +174,16 @@ impl Controller {
             engines: Engines::new(),
             hearts: HeartMonitor::new(Instant::now(), config.ping, config.max_heartmonitor_misses),
             broadcast: BroadcastScheduler::new(session.clone(), nleaves),
+            task: TaskScheduler::new(task_config),
+            task_disabled: config.scheme == "none",
+            store: config.keep_results.then(|| {
+                ResultStore::new(StoreLimits {
+                    record_limit: config.record_limit,
+                    size_limit: config.size_limit,
+                    cull_fraction: config.cull_fraction,
+                    ..StoreLimits::default()
+                })
+            }),
             out: Outputs {
                 registration: Outbox::new("registration", registration),
                 mux_client: Outbox::new("mux", mux_client),
@@ -214,6 +227,34 @@ impl Controller {
             }
         }
     }
+}
+
+/// The task scheduler's settings. `pure` (stock: a plain ROUTER-DEALER device, round robin,
+/// no limit) is served by least-load with no high-water mark; `none` keeps defaults and the
+/// core refuses tasks.
+fn task_config(config: &Config) -> Result<TaskConfig, StartError> {
+    let (scheme, hwm) = match config.scheme.as_str() {
+        "pure" => (Scheme::LeastLoad, 0),
+        "none" => (Scheme::LeastLoad, config.hwm),
+        name => (
+            name.parse::<Scheme>()
+                .map_err(|e| StartError::Config(e.to_string()))?,
+            config.hwm,
+        ),
+    };
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+        ^ u64::from(std::process::id());
+    Ok(TaskConfig {
+        scheme,
+        hwm,
+        // Long enough for a reply the engine sent just before it died to arrive; stock
+        // waits 5 s, we wait a heartbeat period (at most 5 s).
+        engine_death_grace: config.ping.min(Duration::from_secs(5)),
+        seed,
+    })
 }
 
 /// Reads one ROUTER into the core's queue until the core is gone.

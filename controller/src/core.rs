@@ -14,11 +14,13 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::broadcast::BroadcastScheduler;
+use crate::db::ResultStore;
 use crate::errors::{reply_type, ControllerError};
 use crate::hub::engines::Engines;
 use crate::hub::heartbeat::HeartMonitor;
 use crate::outbox::Outbox;
 use crate::stats::Stats;
+use crate::task::TaskScheduler;
 
 /// Which socket a message came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,7 +90,6 @@ pub struct Outputs {
     /// To clients, task replies.
     pub task_client: Outbox,
     /// To engines, tasks.
-    #[allow(dead_code)] // until the task scheduler is connected
     pub task_engine: Outbox,
     /// To clients, broadcast replies.
     pub broadcast_client: Outbox,
@@ -122,6 +123,11 @@ pub struct Core {
     pub(crate) engines: Engines,
     pub(crate) hearts: HeartMonitor,
     pub(crate) broadcast: BroadcastScheduler,
+    pub(crate) task: TaskScheduler<RawMessage>,
+    /// `--scheme=none`: task requests are refused.
+    pub(crate) task_disabled: bool,
+    /// `None` with `--nodb`.
+    pub(crate) store: Option<ResultStore>,
     pub(crate) out: Outputs,
     pub(crate) engine_ports: EnginePorts,
     pub(crate) registration_timeout: Duration,
@@ -151,6 +157,10 @@ impl Core {
             } else {
                 next_beat
             };
+            let wake = match self.task.next_deadline() {
+                Some(at) => wake.min(tokio::time::Instant::from_std(at)),
+                None => wake,
+            };
             let wake = match self.shutdown_at {
                 Some(at) => wake.min(tokio::time::Instant::from_std(at)),
                 None => wake,
@@ -168,6 +178,13 @@ impl Core {
             let now = tokio::time::Instant::now();
             if self.shutdown_at.is_some_and(|at| Instant::now() >= at) {
                 break;
+            }
+            if self
+                .task
+                .next_deadline()
+                .is_some_and(|at| now.into_std() >= at)
+            {
+                self.task_tick();
             }
             if now >= next_beat {
                 self.beat().await;

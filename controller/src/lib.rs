@@ -22,12 +22,12 @@ mod hub;
 mod ids;
 mod iopub;
 mod outbox;
-mod pending;
 mod relay;
 mod results;
 mod sockets;
 mod stats;
 mod task;
+mod task_relay;
 
 pub use broadcast::{
     BroadcastError, BroadcastScheduler, Rejected, ToEngine, DEFAULT_BROADCAST_LEAVES,

@@ -65,7 +65,7 @@ impl Core {
             return;
         };
         if relay == Relay::Mux {
-            self.record_submission(crate::results::Queue::Mux, &raw, Some(&engine));
+            self.record_submission(crate::db::Queue::Mux, &raw, Some(&engine));
         }
         let mut frames = raw.into_frames();
         frames.swap(0, 1);

@@ -18,6 +18,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PXCONTROLLER = ROOT / "target" / "debug" / "pxcontroller"
 TIMEOUT = 30
 
+# Sent to engines by reference: engines import it by name.
+from time import sleep as time_sleep  # noqa: E402
+
 
 @pytest.fixture(scope="module", autouse=True)
 def built():
@@ -229,5 +232,54 @@ def test_broadcast_views_reach_every_engine_coalescing_or_not(cluster):
             ar = bview.execute("c = 11; print('b')", block=True)
             assert ar.stdout == ["b\n", "b\n"]
         assert rc[:]["c"] == [11, 11]
+    finally:
+        rc.close()
+
+
+def test_load_balanced_tasks_run_with_dependencies_and_the_hub_keeps_their_results(cluster):
+    rc = cluster.client(2)
+    try:
+        lview = rc.load_balanced_view()
+        ars = [lview.apply_async(pow, 2, i) for i in range(50)]
+        assert [ar.get(timeout=TIMEOUT) for ar in ars] == [2**i for i in range(50)]
+        assert {ar.engine_id for ar in ars} == {0, 1}
+        first = lview.apply_async(str.upper, "a")
+        with lview.temp_flags(after=[first]):
+            second = lview.apply_async(str.lower, "B")
+        assert second.get(timeout=TIMEOUT) == "b"
+        # A dependency on a msg_id the scheduler never saw is refused, not left waiting.
+        with lview.temp_flags(after=["no-such-task"]):
+            bad = lview.apply_async(str.upper, "c")
+        with pytest.raises(ipp.error.RemoteError) as info:
+            bad.get(timeout=TIMEOUT)
+        assert "InvalidDependency" in str(info.value)
+        # The hub answers about results this client did not see through its own sockets.
+        status = rc.queue_status()
+        assert set(status) >= {0, 1, "unassigned"}
+        msg_id = ars[0].msg_ids[0]
+        assert rc.result_status([msg_id])["completed"] == [msg_id]
+        rc.purge_local_results(msg_id)
+        assert rc.get_result(msg_id).get(timeout=TIMEOUT) == 1
+        assert msg_id in rc.hub_history()
+        records = rc.db_query({"msg_id": {"$in": [msg_id]}}, keys=["msg_id", "completed"])
+        assert records[0]["msg_id"] == msg_id
+        resubmitted = rc.resubmit(msg_id)
+        assert resubmitted.get(timeout=TIMEOUT) == [1]
+    finally:
+        rc.close()
+
+
+def test_a_task_on_an_engine_that_dies_fails_with_engine_error(cluster):
+    rc = cluster.client(2)
+    try:
+        lview = rc.load_balanced_view(targets=[1])
+        pid = rc[1].apply_sync(os.getpid)
+        ar = lview.apply_async(time_sleep, 30)
+        wait_until("the task to reach the engine", lambda: rc.queue_status()[1]["tasks"] == 1)
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(ipp.error.RemoteError) as info:
+            ar.get(timeout=TIMEOUT)
+        assert info.value.ename == "EngineError"
+        assert rc[0].apply_sync(str.upper, "ok") == "OK"
     finally:
         rc.close()

@@ -148,6 +148,7 @@ impl Core {
         .await;
         self.scheduler_engine_left(uuid);
         self.broadcast_engine_left(uuid);
+        self.results_engine_left(id, uuid);
         let routing = uuid.routing_id();
         self.out.mux_engine.forget(&routing);
         self.out.control_engine.forget(&routing);
