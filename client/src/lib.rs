@@ -40,9 +40,9 @@ pub use client::{Client, ConnectOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUES
 pub use connect::ConnectionSource;
 pub use engines::EngineTable;
 pub use error::{ClientError, Result};
+pub use px_wire::python_str_repr;
 pub use remote_error::{
-    python_str_repr, AlreadyDisplayedError, CompositeError, RemoteError, ReplyStatus, TaskAborted,
-    TB_LIMIT,
+    AlreadyDisplayedError, CompositeError, RemoteError, ReplyStatus, TaskAborted, TB_LIMIT,
 };
 pub use targets::{Targets, TargetsError};
 pub use tracker::{apply_carriage_returns, EngineResult, OutputEvent, StreamName};

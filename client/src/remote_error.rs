@@ -115,7 +115,7 @@ impl RemoteError {
     pub fn engine_died(engine_id: i64, msg_id: &str) -> Self {
         let evalue = format!(
             "Engine {engine_id} died while running task {}",
-            python_str_repr(msg_id)
+            px_wire::python_str_repr(msg_id)
         );
         RemoteError {
             engine_id: None,
@@ -433,37 +433,6 @@ fn python_splitlines(s: &str) -> Vec<String> {
         lines.push(current);
     }
     lines
-}
-
-/// Python's `repr()` of a str, for texts stock quotes in messages (msg ids here, argparse
-/// values in the magics): single quotes unless the text holds a single quote and no double
-/// quote.
-pub fn python_str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 #[cfg(test)]
@@ -946,13 +915,5 @@ mod tests {
             short.kernel_error_content(),
             json!({"ename": "AlreadyDisplayedError", "evalue": "1 errors", "traceback": ["1 errors"]})
         );
-    }
-
-    #[test]
-    fn python_repr_of_strings() {
-        assert_eq!(python_str_repr("abc"), "'abc'");
-        assert_eq!(python_str_repr("it's"), "\"it's\"");
-        assert_eq!(python_str_repr("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(python_str_repr("a\\b\n\u{1}"), "'a\\\\b\\n\\x01'");
     }
 }

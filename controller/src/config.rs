@@ -370,14 +370,8 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Pa
             Setting::WorkDir => ignored.push(format!(
                 "--{name}={value} (the working directory is the launcher's)"
             )),
-            Setting::NoDb
-            | Setting::DictDb
-            | Setting::Reuse
-            | Setting::Restore
-            | Setting::Secure
-            | Setting::NoSecure
-            | Setting::Debug
-            | Setting::Quiet => unreachable!("flags are handled above"),
+            // Flags take no value; they were applied above.
+            _ => {}
         }
     }
     if let Some(ip) = ip {

@@ -27,14 +27,24 @@ impl ControllerError {
 
     /// The §3.6 error content.
     pub fn content(&self) -> Value {
-        json!({
-            "status": "error",
-            "ename": self.ename,
-            "evalue": self.evalue,
-            "traceback": traceback(&self.ename, &self.evalue),
-            "engine_info": {},
-        })
+        error_content(
+            &self.ename,
+            &self.evalue,
+            traceback(&self.ename, &self.evalue),
+        )
     }
+}
+
+/// The §3.6 content of an error no engine ran: `engine_info` is empty, so a client knows no
+/// output will follow.
+pub fn error_content(ename: &str, evalue: &str, traceback: Vec<String>) -> Value {
+    json!({
+        "status": "error",
+        "ename": ename,
+        "evalue": evalue,
+        "traceback": traceback,
+        "engine_info": {},
+    })
 }
 
 /// A Python-style traceback for an exception raised in the controller.

@@ -1,7 +1,8 @@
 //! The error a hub query answers with, named and worded as stock's hub words it, because
 //! the stock client shows `ename: evalue` to the user verbatim.
 
-use serde_json::{json, Value};
+use px_wire::python_str_repr;
+use serde_json::Value;
 
 /// Why a query could not be answered. The hub sends it as §3.6 error content
 /// ([`QueryError::to_content`]); `ename` is the Python exception name stock would raise.
@@ -25,7 +26,7 @@ impl QueryError {
     /// A `KeyError`. Python prints a KeyError's message as the repr of its argument, quotes
     /// included, so the quotes are added here.
     pub(crate) fn key(message: &str) -> Self {
-        Self::new("KeyError", py_repr_str(message))
+        Self::new("KeyError", python_str_repr(message))
     }
 
     /// An `IndexError` (printed without quotes).
@@ -51,44 +52,12 @@ impl QueryError {
     /// The §3.6 error content: `engine_info` is empty because no engine ran anything, which
     /// also tells the stock client not to wait for IOPub output.
     pub fn to_content(&self) -> Value {
-        json!({
-            "status": "error",
-            "ename": self.ename,
-            "evalue": self.evalue,
-            "traceback": [format!("{}: {}", self.ename, self.evalue)],
-            "engine_info": {},
-        })
+        crate::errors::error_content(
+            &self.ename,
+            &self.evalue,
+            vec![format!("{}: {}", self.ename, self.evalue)],
+        )
     }
-}
-
-/// A string as Python's `repr()` writes it: single quotes unless the text holds a single quote
-/// and no double quote, backslash escapes for quotes, backslashes and control characters.
-pub(crate) fn py_repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 /// A JSON value as Python's `repr()` of its decoded form writes it (`None`, `True`,
@@ -99,7 +68,7 @@ pub(crate) fn py_repr(value: &Value) -> String {
         Value::Bool(true) => "True".to_owned(),
         Value::Bool(false) => "False".to_owned(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => py_repr_str(s),
+        Value::String(s) => python_str_repr(s),
         Value::Array(items) => {
             let inner: Vec<String> = items.iter().map(py_repr).collect();
             format!("[{}]", inner.join(", "))
@@ -107,7 +76,7 @@ pub(crate) fn py_repr(value: &Value) -> String {
         Value::Object(map) => {
             let inner: Vec<String> = map
                 .iter()
-                .map(|(k, v)| format!("{}: {}", py_repr_str(k), py_repr(v)))
+                .map(|(k, v)| format!("{}: {}", python_str_repr(k), py_repr(v)))
                 .collect();
             format!("{{{}}}", inner.join(", "))
         }
@@ -125,15 +94,16 @@ pub(crate) fn py_str(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn repr_picks_quotes_as_python_does() {
-        assert_eq!(py_repr_str("ab"), "'ab'");
-        assert_eq!(py_repr_str("it's"), "\"it's\"");
-        assert_eq!(py_repr_str("a\"b"), "'a\"b'");
-        assert_eq!(py_repr_str("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(py_repr_str("t\u{7}\n"), "'t\\x07\\n'");
-        assert_eq!(py_repr_str("é"), "'é'");
+        assert_eq!(python_str_repr("ab"), "'ab'");
+        assert_eq!(python_str_repr("it's"), "\"it's\"");
+        assert_eq!(python_str_repr("a\"b"), "'a\"b'");
+        assert_eq!(python_str_repr("a'b\"c"), "'a\\'b\"c'");
+        assert_eq!(python_str_repr("t\u{7}\n"), "'t\\x07\\n'");
+        assert_eq!(python_str_repr("é"), "'é'");
     }
 
     #[test]

@@ -360,7 +360,7 @@ impl ResultStore {
         for msg_id in &stranded {
             let evalue = format!(
                 "Engine {engine_id} died while running task {}",
-                error::py_repr_str(msg_id)
+                px_wire::python_str_repr(msg_id)
             );
             let content = json!({
                 "status": "error",

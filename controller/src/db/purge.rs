@@ -3,11 +3,12 @@
 use serde_json::{json, Value};
 
 use super::engines::EngineDirectory;
-use super::error::{py_repr_str, py_str, QueryError};
+use super::error::{py_str, QueryError};
 use super::fields::{msg_ids, object};
 use super::record::State;
 use super::ResultStore;
 use crate::ids::{EngineId, MsgId};
+use px_wire::python_str_repr;
 
 impl ResultStore {
     /// Applies `{msg_ids, engine_ids}` and returns the `purge_reply` content.
@@ -38,7 +39,7 @@ impl ResultStore {
         if let Some(pending) = ids.iter().find(|id| self.is_pending(id)) {
             return Err(QueryError::index(format!(
                 "msg pending: {}",
-                py_repr_str(pending)
+                python_str_repr(pending)
             )));
         }
         for id in ids {

@@ -15,6 +15,7 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
+use px_wire::python_truthy;
 use serde_json::{Map, Value};
 
 use super::error::QueryError;
@@ -132,7 +133,7 @@ fn parse_op(op: &str, arg: &Value) -> Result<Test, QueryError> {
                 }
             }
         }
-        "$exists" => Test::Exists(truthy(arg)),
+        "$exists" => Test::Exists(python_truthy(arg)),
         "$glob" => match arg {
             Value::String(pattern) => Test::Glob(Glob::new(pattern)),
             other => {
@@ -177,18 +178,6 @@ impl Test {
             Test::Exists(wanted) => value.is_null() != *wanted,
             Test::Glob(glob) => value.as_str().is_some_and(|s| glob.matches(s)),
         }
-    }
-}
-
-/// Python's truthiness of a decoded JSON value.
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(m) => !m.is_empty(),
     }
 }
 

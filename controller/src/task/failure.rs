@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use px_wire::python_str_repr;
+use serde_json::Value;
 
 use crate::ids::{EngineUuid, MsgId};
 
@@ -87,7 +88,7 @@ impl Failure {
             Failure::EngineDied { engine, msg_id } => format!(
                 "Engine {} died while running task {}",
                 py_bytes_repr(engine.as_str().as_bytes()),
-                py_str_repr(msg_id)
+                python_str_repr(msg_id)
             ),
             _ => String::new(),
         }
@@ -117,51 +118,8 @@ impl Failure {
     /// The reply content (§3.6) for an `apply_reply`: an error with an empty `engine_info`,
     /// which tells the client no engine output will follow.
     pub fn error_content(&self) -> Value {
-        json!({
-            "status": "error",
-            "ename": self.ename(),
-            "evalue": self.evalue(),
-            "traceback": self.traceback(),
-            "engine_info": {},
-        })
+        crate::errors::error_content(self.ename(), &self.evalue(), self.traceback())
     }
-}
-
-/// Python's `repr()` of a str: single quotes unless the text holds a single quote and no
-/// double quote; backslash escapes for the quote, backslash and control characters.
-pub(crate) fn py_str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => {
-                let code = c as u32;
-                let _ = if code < 0x100 {
-                    write!(out, "\\x{code:02x}")
-                } else if code < 0x10000 {
-                    write!(out, "\\u{code:04x}")
-                } else {
-                    write!(out, "\\U{code:08x}")
-                };
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 /// Python's `repr()` of bytes: `b'...'`, printable ASCII as is, the rest as `\xNN`.
@@ -197,6 +155,7 @@ pub(crate) fn py_bytes_repr(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn impossible() -> Failure {
         Failure::ImpossibleDependency {
@@ -264,11 +223,11 @@ mod tests {
 
     #[test]
     fn python_reprs_pick_quotes_and_escape_as_python_does() {
-        assert_eq!(py_str_repr("plain"), "'plain'");
-        assert_eq!(py_str_repr("it's"), "\"it's\"");
-        assert_eq!(py_str_repr("both ' and \""), "'both \\' and \"'");
-        assert_eq!(py_str_repr("a\\b\n\u{1}"), "'a\\\\b\\n\\x01'");
-        assert_eq!(py_str_repr("é"), "'é'");
+        assert_eq!(python_str_repr("plain"), "'plain'");
+        assert_eq!(python_str_repr("it's"), "\"it's\"");
+        assert_eq!(python_str_repr("both ' and \""), "'both \\' and \"'");
+        assert_eq!(python_str_repr("a\\b\n\u{1}"), "'a\\\\b\\n\\x01'");
+        assert_eq!(python_str_repr("é"), "'é'");
         assert_eq!(py_bytes_repr(b"ab"), "b'ab'");
         assert_eq!(py_bytes_repr("é'".as_bytes()), "b\"\\xc3\\xa9'\"");
     }

@@ -24,6 +24,7 @@ mod tests;
 
 use std::time::Duration;
 
+use px_wire::python_truthy;
 use serde_json::{Map, Value};
 
 use crate::ids::{EngineUuid, MsgId};
@@ -91,7 +92,7 @@ impl ReplyOutcome {
     pub fn from_metadata(metadata: &Map<String, Value>) -> Self {
         let met = match metadata.get("dependencies_met") {
             None => true,
-            Some(value) => truthy(value),
+            Some(value) => python_truthy(value),
         };
         if !met {
             ReplyOutcome::UnmetDependency
@@ -100,17 +101,6 @@ impl ReplyOutcome {
         } else {
             ReplyOutcome::Error
         }
-    }
-}
-
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
     }
 }
 
