@@ -50,3 +50,10 @@ fi
 echo "== notebooks (nbval)"
 "$PX_PYTHON" -m pytest -q --nbval --nbval-kernel-name parallel-rust \
   --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 120 notebooks
+
+# Stock ipyparallel's own test suite (from the installed wheel) with pxcontroller in place
+# of ipcontroller: every test that passes with stock must pass with ours
+# (tests/stock_suite/README.md).
+echo "== stock ipyparallel suite with pxcontroller"
+cargo build --quiet -p px-controller --bin pxcontroller
+"$PX_PYTHON" tests/stock_suite/run.py --controller target/debug/pxcontroller
