@@ -206,12 +206,19 @@ def _cluster_main(n, ipython_dir, ready):
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     signal.signal(signal.SIGINT, lambda *a: stop.set())
     parent = os.getppid()
+    from traitlets.config import Config
+
+    config = Config()
+    # PX_CONTROLLER_CMD=target/debug/pxcontroller runs the comparison on our controller.
+    if os.environ.get("PX_CONTROLLER_CMD"):
+        config.LocalControllerLauncher.controller_cmd = os.environ["PX_CONTROLLER_CMD"].split()
     cluster = ipp.Cluster(
         n=n,
         cluster_id="",
         controller_ip="127.0.0.1",
         profile_dir=os.path.join(ipython_dir, "profile_default"),
         log_level=40,
+        config=config,
     )
     cluster.start_cluster_sync()
     try:
