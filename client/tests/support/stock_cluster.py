@@ -289,6 +289,9 @@ def make_cluster(args):
     # Keep a stuck stop inside STOP_SECONDS (stock: TERM, 5 s, KILL, then wait up to 60 s).
     config.LocalProcessLauncher.stop_seconds_until_kill = 3
     config.LocalProcessLauncher.stop_timeout = 3
+    # PX_CONTROLLER_CMD=target/debug/pxcontroller runs the same tests on our controller.
+    if os.environ.get("PX_CONTROLLER_CMD"):
+        config.LocalControllerLauncher.controller_cmd = os.environ["PX_CONTROLLER_CMD"].split()
     if args.heartbeat_ms > 0:
         # As ipyparallel's own test suite does (tests/conftest.py): a new engine counts as
         # registered only once the heart monitor has seen it beat, and at the stock 3 s
