@@ -281,3 +281,36 @@ def test_a_task_on_an_engine_that_dies_fails_with_engine_error(cluster):
         assert rc[0].apply_sync(str.upper, "ok") == "OK"
     finally:
         rc.close()
+
+
+def test_a_thousand_engines_registering_at_once_each_get_an_id(tmp_path):
+    c = Cluster(tmp_path, 0)
+    socks = []
+    try:
+        info = json.loads(c.engine_file.read_text())
+        session = Session(key=info["key"].encode())
+        ctx = zmq.Context.instance()
+        uuids = [str(uuid.uuid4()) for _ in range(1000)]
+        for u in uuids:
+            s = ctx.socket(zmq.DEALER)
+            s.setsockopt(zmq.LINGER, 0)
+            s.setsockopt(zmq.IDENTITY, u.encode())
+            s.connect(f"{info['interface']}:{info['registration']}")
+            socks.append(s)
+        for s, u in zip(socks, uuids):
+            session.send(s, "registration_request", content={"uuid": u})
+        ids = set()
+        for s in socks:
+            assert s.poll(TIMEOUT * 1000), "a registration got no reply"
+            _, reply = session.recv(s, mode=0)
+            assert reply["content"]["status"] == "ok"
+            ids.add(reply["content"]["id"])
+        assert ids == set(range(1000))
+        # The hub still answers, and none of them counts as registered without a heartbeat.
+        rc = ipp.Client(str(c.client_file))
+        assert rc.ids == []
+        rc.close()
+    finally:
+        for s in socks:
+            s.close()
+        c.stop()
