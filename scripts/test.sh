@@ -57,3 +57,9 @@ echo "== notebooks (nbval)"
 echo "== stock ipyparallel suite with pxcontroller"
 cargo build --quiet -p px-controller --bin pxcontroller
 "$PX_PYTHON" tests/stock_suite/run.py --controller target/debug/pxcontroller
+
+# Our own suites that run on stock clusters, again with pxcontroller as the controller:
+# the kernel's differential test and the client's stock-cluster scenarios.
+echo "== differential test and client scenarios on pxcontroller"
+PX_CONTROLLER_CMD="$PWD/target/debug/pxcontroller" "$PX_PYTHON" -m pytest -q tests/python/test_differential.py
+PX_CONTROLLER_CMD="$PWD/target/debug/pxcontroller" cargo test -p px-client --test stock_cluster

@@ -171,6 +171,13 @@ def test_a_forged_query_gets_an_error_reply_and_a_replay_gets_nothing(cluster):
         assert reply["content"]["status"] == "ok"
         sock.send_multipart(frames)
         assert not sock.poll(1000), "a replayed request was answered"
+        # Frames that are no message at all are dropped, and the hub goes on answering.
+        sock.send_multipart([b"garbage"])
+        sock.send_multipart([b"<IDS|MSG>", b"sig", b"{not json"])
+        good.send(sock, "connection_request", content={})
+        assert sock.poll(TIMEOUT * 1000)
+        _, reply = good.recv(sock, mode=0)
+        assert reply["content"]["status"] == "ok"
     finally:
         sock.close()
 
