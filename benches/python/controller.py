@@ -10,6 +10,7 @@ for both and the ratio (ours over stock for rates, stock over ours for times).
 import argparse
 import os
 import pathlib
+import signal
 import statistics
 import subprocess
 import sys
@@ -50,7 +51,9 @@ def run(controller_cmd, args):
     profile = tempfile.mkdtemp(prefix="px-bench-")
     cluster_id = "b" + uuid.uuid4().hex[:6]
     env = dict(os.environ, IPP_PROFILE_DIR=profile, IPP_CLUSTER_ID=cluster_id)
-    ctl = subprocess.Popen(controller_cmd + ["--ip=127.0.0.1"], env=env,
+    # Own process groups: stock's controller forks its schedulers and an engine its nanny,
+    # and only a group kill is sure to take them all.
+    ctl = subprocess.Popen(controller_cmd + ["--ip=127.0.0.1"], env=env, start_new_session=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     security = pathlib.Path(profile, "security")
     client_file = security / f"ipcontroller-{cluster_id}-client.json"
@@ -65,7 +68,7 @@ def run(controller_cmd, args):
             time.sleep(0.05)
         engines = [subprocess.Popen([sys.executable, "-m", "ipyparallel.engine", f"--file={engine_file}"],
                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    stdin=subprocess.DEVNULL)
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
                    for _ in range(args.engines)]
         rc = ipp.Client(str(client_file), timeout=30)
         rc.wait_for_engines(args.engines, timeout=60)
@@ -110,6 +113,11 @@ def run(controller_cmd, args):
             ctl.wait(10)
         except subprocess.TimeoutExpired:
             ctl.kill()
+        for proc in engines + [ctl]:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     return result
 
 
