@@ -65,7 +65,9 @@ impl Core {
             return;
         };
         if relay == Relay::Mux {
-            self.record_submission(crate::db::Queue::Mux, &raw, Some(&engine));
+            if let Some(request) = self.parse_for_store(&raw) {
+                self.record_submission(crate::db::Queue::Mux, &request, Some(&engine));
+            }
         }
         let mut frames = raw.into_frames();
         frames.swap(0, 1);
@@ -90,7 +92,9 @@ impl Core {
         }
         if relay == Relay::Mux {
             let engine = EngineUuid::from_routing_id(&raw.idents[0]);
-            self.record_completion(&raw, engine.as_ref());
+            if let Some(reply) = self.parse_for_store(&raw) {
+                self.record_completion(&reply, engine.as_ref());
+            }
         }
         let mut frames = raw.into_frames();
         frames.swap(0, 1);

@@ -41,18 +41,22 @@ fn nodb() -> ControllerError {
 }
 
 impl Core {
+    /// `raw` parsed for the result store; `None` with `--nodb` (nothing is parsed then) or
+    /// when it does not parse.
+    pub(crate) fn parse_for_store(&self, raw: &RawMessage) -> Option<Message> {
+        self.store.as_ref()?;
+        Message::parse(raw.clone()).ok()
+    }
+
     /// A request on its way to `engine` (or into the task scheduler).
     pub(crate) fn record_submission(
         &mut self,
         queue: Queue,
-        raw: &RawMessage,
+        request: &Message,
         engine: Option<&EngineUuid>,
     ) {
-        let Some(store) = self.store.as_mut() else {
-            return;
-        };
-        if let Ok(msg) = Message::parse(raw.clone()) {
-            store.submitted(queue, &msg, engine, Utc::now());
+        if let Some(store) = self.store.as_mut() {
+            store.submitted(queue, request, engine, Utc::now());
         }
     }
 
@@ -64,12 +68,9 @@ impl Core {
     }
 
     /// A reply on its way to the client.
-    pub(crate) fn record_completion(&mut self, raw: &RawMessage, engine: Option<&EngineUuid>) {
-        let Some(store) = self.store.as_mut() else {
-            return;
-        };
-        if let Ok(msg) = Message::parse(raw.clone()) {
-            store.completed(&msg, engine, Utc::now());
+    pub(crate) fn record_completion(&mut self, reply: &Message, engine: Option<&EngineUuid>) {
+        if let Some(store) = self.store.as_mut() {
+            store.completed(reply, engine, Utc::now());
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use px_wire::{format_iso, Header, Message, MsgType, RawMessage};
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use crate::core::{Core, Source, Via};
 use crate::db::Queue;
@@ -41,37 +41,34 @@ impl Core {
     }
 
     fn submit_task(&mut self, raw: RawMessage) {
-        let header = serde_json::from_slice::<Header>(&raw.header);
-        let metadata = serde_json::from_slice::<Map<String, Value>>(&raw.metadata);
-        let (header, metadata) = match (header, metadata) {
-            (Ok(h), Ok(m)) if !h.msg_id.is_empty() => (h, m),
+        // Parsed once: the scheduler reads header and metadata, the store the rest.
+        let request = match Message::parse(raw.clone()) {
+            Ok(msg) if !msg.header.msg_id.is_empty() => msg,
             _ => {
-                self.stats.unusable(
-                    Source::TaskClient,
-                    "a task whose header or metadata is not JSON",
-                );
+                self.stats
+                    .unusable(Source::TaskClient, "a task that is not a readable message");
                 return;
             }
         };
         if self.task_disabled {
             self.task_error(
                 &raw,
-                &header,
+                &request.header,
                 "RuntimeError",
                 "this controller runs no task scheduler (--scheme=none)",
             );
             return;
         }
-        let metadata = match TaskMetadata::from_json(&metadata) {
+        let metadata = match TaskMetadata::from_json(&request.metadata) {
             Ok(m) => m,
             Err(e) => {
-                self.task_error(&raw, &header, "ValueError", &e.to_string());
+                self.task_error(&raw, &request.header, "ValueError", &e.to_string());
                 return;
             }
         };
-        self.record_submission(Queue::Task, &raw, None);
+        self.record_submission(Queue::Task, &request, None);
         let task = Task {
-            msg_id: header.msg_id,
+            msg_id: request.header.msg_id,
             payload: raw,
             metadata,
         };
@@ -88,10 +85,13 @@ impl Core {
             .idents
             .first()
             .and_then(|i| EngineUuid::from_routing_id(i));
-        let parent = serde_json::from_slice::<Header>(&raw.parent_header);
-        let metadata = serde_json::from_slice::<Map<String, Value>>(&raw.metadata);
-        let (Some(engine), Ok(parent), Ok(metadata), true) =
-            (engine, parent, metadata, raw.idents.len() >= 2)
+        let reply = Message::parse(raw.clone()).ok();
+        let parent_id = reply
+            .as_ref()
+            .and_then(|r| r.parent_msg_id())
+            .map(str::to_owned);
+        let (Some(engine), Some(reply), Some(parent_id), true) =
+            (engine, reply, parent_id, raw.idents.len() >= 2)
         else {
             self.stats.unusable(
                 Source::TaskEngine,
@@ -99,11 +99,11 @@ impl Core {
             );
             return;
         };
-        let outcome = ReplyOutcome::from_metadata(&metadata);
+        let outcome = ReplyOutcome::from_metadata(&reply.metadata);
         let actions = self
             .task
-            .reply(&engine, &parent.msg_id, outcome, Instant::now());
-        self.carry_out(actions, Some((engine, raw)));
+            .reply(&engine, &parent_id, outcome, Instant::now());
+        self.carry_out(actions, Some((engine, raw, reply)));
     }
 
     /// Timeouts and dead engines' tasks that are due.
@@ -130,12 +130,12 @@ impl Core {
         self.task.load(uuid).unwrap_or(0)
     }
 
-    /// Does what the scheduler decided. `reply` is the engine reply being handled, which a
-    /// `Deliver` forwards.
+    /// Does what the scheduler decided. `reply` is the engine reply being handled (as
+    /// received, and parsed), which a `Deliver` forwards.
     fn carry_out(
         &mut self,
         actions: Vec<Action<RawMessage>>,
-        mut reply: Option<(EngineUuid, RawMessage)>,
+        mut reply: Option<(EngineUuid, RawMessage, Message)>,
     ) {
         for action in actions {
             match action {
@@ -151,10 +151,10 @@ impl Core {
                     self.record_assignment(&msg_id, &engine);
                 }
                 Action::Deliver { .. } => {
-                    let Some((engine, raw)) = reply.take() else {
+                    let Some((engine, raw, parsed)) = reply.take() else {
                         continue;
                     };
-                    self.record_completion(&raw, Some(&engine));
+                    self.record_completion(&parsed, Some(&engine));
                     let mut frames = raw.into_frames();
                     frames.swap(0, 1);
                     self.send_to_task_client(frames);
@@ -187,13 +187,13 @@ impl Core {
             idents.push(engine.routing_id());
         }
         let msg = msg.with_idents(idents);
-        let raw = self.session.sign(&msg);
         let engine = match failure {
             Failure::EngineDied { engine, .. } => Some(engine.clone()),
             _ => None,
         };
-        self.record_completion(&raw, engine.as_ref());
-        self.send_to_task_client(raw.into_frames());
+        self.record_completion(&msg, engine.as_ref());
+        let frames = self.session.serialize(&msg);
+        self.send_to_task_client(frames);
     }
 
     /// A refused request (bad metadata, no scheduler): an `apply_reply` error at once.
