@@ -321,3 +321,29 @@ def test_a_thousand_engines_registering_at_once_each_get_an_id(tmp_path):
         for s in socks:
             s.close()
         c.stop()
+
+
+def test_reuse_keeps_the_files_and_a_restart_binds_the_same_ports_with_the_same_key(tmp_path):
+    first = Cluster(tmp_path, 0, args=["--reuse"])
+    try:
+        before = json.loads(first.client_file.read_text())
+        first.controller.send_signal(signal.SIGTERM)
+        assert first.controller.wait(10) == 0
+        assert first.client_file.exists() and first.engine_file.exists()
+    finally:
+        first.stop()
+    second = Cluster.__new__(Cluster)
+    second.__dict__.update(first.__dict__)
+    second.log = open(tmp_path / "controller2.log", "w")
+    second.controller = subprocess.Popen(
+        [str(PXCONTROLLER), "--ping=500", "--reuse"], env=first.env, stderr=second.log, stdin=subprocess.DEVNULL
+    )
+    second.engines = [second.start_engine(tmp_path, 0)]
+    try:
+        rc = second.client(1)
+        after = json.loads(second.client_file.read_text())
+        assert after == before
+        assert rc[:].apply_sync(pow, 2, 3) == [8]
+        rc.close()
+    finally:
+        second.stop()
