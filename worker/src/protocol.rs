@@ -18,6 +18,11 @@ use crate::request::ExecuteRequest;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum ToChild {
     Execute(ExecuteRequest),
+    /// Call a function packed by `ipyparallel.serialize.pack_apply_message`; the packed
+    /// buffers follow the frame.
+    Apply,
+    /// Empty the user namespace (`%reset -f`), as an engine's `clear_request` does.
+    Reset,
     IsComplete {
         code: String,
     },
@@ -108,6 +113,15 @@ pub(crate) enum FromChild {
         seq: u64,
     },
     ExecuteReply(Box<ExecuteReplyFrame>),
+    /// The end of an `apply`; on success the frame's buffers hold the serialized result.
+    ApplyReply {
+        status: ReplyStatus,
+        ename: Option<String>,
+        evalue: Option<String>,
+        #[serde(default)]
+        traceback: Vec<String>,
+    },
+    ResetReply,
     IsCompleteReply {
         status: String,
         #[serde(default)]

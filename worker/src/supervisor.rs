@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
@@ -23,8 +24,7 @@ use crate::info::WorkerInfo;
 use crate::partial_lines::PartialLines;
 use crate::process::{Activity, Ended, Process};
 use crate::protocol::{ExecuteReplyFrame, FromChild, ToChild};
-use crate::reply::{ExecuteReply, ReplyStatus};
-use crate::request::ExecuteRequest;
+use crate::reply::{ApplyReply, ExecuteReply, ReplyStatus};
 
 /// How long a child whose channel closed may take to be reaped by itself: long enough to
 /// report its own exit code (`os._exit(3)` closes the socket a moment before it is a zombie),
@@ -48,7 +48,8 @@ pub(crate) struct Shared {
 
 /// Work for the task.
 pub(crate) enum Command {
-    Execute(ExecuteJob),
+    Execute(Job<ExecuteReply>),
+    Apply(Job<ApplyReply>),
     Query {
         request: ToChild,
         reply: oneshot::Sender<Result<FromChild>>,
@@ -58,23 +59,129 @@ pub(crate) enum Command {
     },
 }
 
-/// One execution: where its events go and where answers to its questions come from.
-pub(crate) struct ExecuteJob {
-    pub request: ExecuteRequest,
-    pub updates: mpsc::Sender<Update>,
+/// One execution or apply: what to send, where its events go and where answers to its
+/// questions come from.
+pub(crate) struct Job<R> {
+    pub request: ToChild,
+    /// Binary buffers sent after the request frame.
+    pub buffers: Vec<Bytes>,
+    /// Whether the execution moves the execution count (stored, not silent).
+    pub counted: bool,
+    pub updates: mpsc::Sender<Update<R>>,
     /// Answers to input requests and host calls, in the order they were asked.
     pub answers: mpsc::UnboundedReceiver<Answer>,
 }
 
 /// What an [`Execution`](crate::Execution) receives.
-pub(crate) enum Update {
+#[derive(Debug)]
+pub(crate) enum Update<R> {
     Event(Event),
-    Reply(ExecuteReply),
+    Reply(R),
 }
 
-/// How serving an execution ended, before the task cleans up.
-enum Outcome {
-    Replied(ExecuteReply),
+/// The replies a job can end with: how each is read from the child and made up when the
+/// child could not answer.
+pub(crate) trait JobReply: Send + Sized + 'static {
+    /// This job's reply, or the frame back when it is something else.
+    fn from_frame(msg: FromChild, buffers: Vec<Bytes>) -> Result<Self, FromChild>;
+    /// The job failed without a reply from the code (the child could not start or died).
+    fn failed(count: u32, error: ErrorInfo, restarted: bool) -> Self;
+    /// The job was cut short on purpose (shutdown, restart).
+    fn aborted(count: u32) -> Self;
+    /// The count of the last stored execution, once this reply is in.
+    fn execution_count(&self) -> Option<u32>;
+}
+
+impl JobReply for ExecuteReply {
+    fn from_frame(msg: FromChild, _buffers: Vec<Bytes>) -> Result<Self, FromChild> {
+        match msg {
+            FromChild::ExecuteReply(frame) => Ok(reply_of(*frame)),
+            other => Err(other),
+        }
+    }
+
+    fn failed(count: u32, error: ErrorInfo, restarted: bool) -> Self {
+        ExecuteReply {
+            status: ReplyStatus::Error,
+            execution_count: count,
+            error: Some(error),
+            user_expressions: Default::default(),
+            payload: Vec::new(),
+            worker_restarted: restarted,
+        }
+    }
+
+    fn aborted(count: u32) -> Self {
+        ExecuteReply {
+            status: ReplyStatus::Aborted,
+            execution_count: count,
+            error: None,
+            user_expressions: Default::default(),
+            payload: Vec::new(),
+            worker_restarted: false,
+        }
+    }
+
+    fn execution_count(&self) -> Option<u32> {
+        Some(self.execution_count)
+    }
+}
+
+impl JobReply for ApplyReply {
+    fn from_frame(msg: FromChild, buffers: Vec<Bytes>) -> Result<Self, FromChild> {
+        match msg {
+            FromChild::ApplyReply {
+                status,
+                ename,
+                evalue,
+                traceback,
+            } => {
+                let error = (status == ReplyStatus::Error).then(|| ErrorInfo {
+                    ename: ename.unwrap_or_default(),
+                    evalue: evalue.unwrap_or_default(),
+                    traceback,
+                });
+                Ok(ApplyReply {
+                    status,
+                    error,
+                    buffers: if status == ReplyStatus::Ok {
+                        buffers
+                    } else {
+                        Vec::new()
+                    },
+                    worker_restarted: false,
+                })
+            }
+            other => Err(other),
+        }
+    }
+
+    fn failed(_count: u32, error: ErrorInfo, restarted: bool) -> Self {
+        ApplyReply {
+            status: ReplyStatus::Error,
+            error: Some(error),
+            buffers: Vec::new(),
+            worker_restarted: restarted,
+        }
+    }
+
+    fn aborted(_count: u32) -> Self {
+        ApplyReply {
+            status: ReplyStatus::Aborted,
+            error: None,
+            buffers: Vec::new(),
+            worker_restarted: false,
+        }
+    }
+
+    fn execution_count(&self) -> Option<u32> {
+        None
+    }
+}
+
+/// How serving a job ended, before the task cleans up.
+enum Outcome<R> {
+    Replied(R),
     Gone(String),
     Stopped,
 }
@@ -116,6 +223,7 @@ impl Supervisor {
         while let Some(command) = self.next_command().await {
             match command {
                 Command::Execute(job) => self.execute(job).await,
+                Command::Apply(job) => self.execute(job).await,
                 Command::Query { request, reply } => {
                     let answer = self.query(request).await;
                     let _ = reply.send(answer);
@@ -157,7 +265,7 @@ impl Supervisor {
             };
             match activity {
                 Activity::Output(name, text) => self.idle.push_stream(name, text),
-                Activity::Frame(body) => match FromChild::parse(&body) {
+                Activity::Frame(frame) => match FromChild::parse(&frame.body) {
                     Ok(msg) => {
                         let ack = msg.ack_seq();
                         match event_of(msg) {
@@ -183,7 +291,7 @@ impl Supervisor {
                             "the Python worker died while idle ({}); restarting it",
                             ended.how
                         );
-                        self.idle.push(died_event(&ended.how));
+                        self.idle.push(Event::Error(died_error(&ended.how)));
                         self.restart_after_death().await;
                     }
                 }
@@ -191,9 +299,11 @@ impl Supervisor {
         }
     }
 
-    async fn execute(&mut self, job: ExecuteJob) {
-        let ExecuteJob {
+    async fn execute<R: JobReply>(&mut self, job: Job<R>) {
+        let Job {
             request,
+            buffers,
+            counted,
             updates,
             mut answers,
         } = job;
@@ -202,7 +312,6 @@ impl Supervisor {
             stop: self.stop.clone(),
             lines: PartialLines::default(),
         };
-        let counted = request.store_history && !request.silent;
         if let Err(e) = self.ensure_process().await {
             for event in self.idle.take() {
                 sink.event(event).await;
@@ -213,21 +322,25 @@ impl Supervisor {
                 traceback: vec![e.to_string()],
             };
             sink.event(Event::Error(error.clone())).await;
-            sink.reply(error_reply(self.last_count, Some(error), false))
-                .await;
+            sink.reply(R::failed(self.last_count, error, false)).await;
             return;
         }
         for event in self.idle.take() {
             sink.event(event).await;
         }
-        match self.serve_execute(request, &mut sink, &mut answers).await {
+        match self
+            .serve_execute(request, &buffers, &mut sink, &mut answers)
+            .await
+        {
             Outcome::Replied(reply) => {
-                self.last_count = reply.execution_count;
+                if let Some(count) = reply.execution_count() {
+                    self.last_count = count;
+                }
                 sink.reply(reply).await;
             }
             Outcome::Stopped => {
                 self.stop_process(false).await;
-                sink.reply(aborted_reply(self.last_count)).await;
+                sink.reply(R::aborted(self.last_count)).await;
             }
             Outcome::Gone(how) => {
                 tracing::debug!("worker gone during an execution: {how}");
@@ -238,13 +351,11 @@ impl Supervisor {
                 }
                 let count = self.last_count + u32::from(counted);
                 if requested || self.stopping() {
-                    sink.reply(aborted_reply(count)).await;
+                    sink.reply(R::aborted(count)).await;
                 } else {
-                    let Event::Error(error) = died_event(&ended.how) else {
-                        unreachable!("died_event makes an error")
-                    };
+                    let error = died_error(&ended.how);
                     sink.event(Event::Error(error.clone())).await;
-                    sink.reply(error_reply(count, Some(error), true)).await;
+                    sink.reply(R::failed(count, error, true)).await;
                     self.restart_after_death().await;
                 }
             }
@@ -252,16 +363,17 @@ impl Supervisor {
     }
 
     /// Sends the request and relays what the child does until its reply.
-    async fn serve_execute(
+    async fn serve_execute<R: JobReply>(
         &mut self,
-        request: ExecuteRequest,
-        sink: &mut Sink,
+        request: ToChild,
+        buffers: &[Bytes],
+        sink: &mut Sink<R>,
         answers: &mut mpsc::UnboundedReceiver<Answer>,
-    ) -> Outcome {
+    ) -> Outcome<R> {
         let Some(process) = self.process.as_mut() else {
             return Outcome::Gone("no process".into());
         };
-        if let Err(e) = process.send(&ToChild::Execute(request)).await {
+        if let Err(e) = process.send_with(&request, buffers).await {
             return Outcome::Gone(format!("sending the request failed: {e}"));
         }
         // The child's main thread waits for one answer at a time: its seq, and whether it
@@ -299,20 +411,20 @@ impl Supervisor {
                     continue;
                 }
             };
-            let body = match activity {
+            let frame = match activity {
                 Activity::Output(name, text) => {
                     sink.stream(name, text).await;
                     continue;
                 }
                 Activity::Gone(how) => return Outcome::Gone(how),
-                Activity::Frame(body) => body,
+                Activity::Frame(frame) => frame,
             };
             // Everything written before this frame was sent is in the pipes now.
             for (name, text) in process.drain_output() {
                 sink.stream(name, text).await;
             }
             sink.release().await;
-            let msg = match FromChild::parse(&body) {
+            let msg = match FromChild::parse(&frame.body) {
                 Ok(msg) => msg,
                 Err(bad) => {
                     tracing::warn!("malformed frame from the worker: {}", bad.reason);
@@ -323,8 +435,11 @@ impl Supervisor {
                 }
             };
             let ack = msg.ack_seq();
+            let msg = match R::from_frame(msg, frame.buffers) {
+                Ok(reply) => return Outcome::Replied(reply),
+                Err(msg) => msg,
+            };
             match msg {
-                FromChild::ExecuteReply(frame) => return Outcome::Replied(reply_of(*frame)),
                 FromChild::InputRequest {
                     prompt,
                     password,
@@ -366,15 +481,15 @@ impl Supervisor {
                     activity = process.next_activity() => activity,
                     () = stopped(&mut self.stop) => return Err(WorkerError::Closed),
                 };
-                let body = match activity {
+                let frame = match activity {
                     Activity::Output(name, text) => {
                         self.idle.push_stream(name, text);
                         continue;
                     }
                     Activity::Gone(how) => break how,
-                    Activity::Frame(body) => body,
+                    Activity::Frame(frame) => frame,
                 };
-                let msg = match FromChild::parse(&body) {
+                let msg = match FromChild::parse(&frame.body) {
                     Ok(msg) => msg,
                     Err(bad) => {
                         tracing::warn!("malformed frame from the worker: {}", bad.reason);
@@ -388,6 +503,7 @@ impl Supervisor {
                     FromChild::IsCompleteReply { .. }
                     | FromChild::CompleteReply(_)
                     | FromChild::InspectReply(_)
+                    | FromChild::ResetReply
                     | FromChild::Failed { .. } => return Ok(msg),
                     msg => match event_of(msg) {
                         Ok(event) => self.idle.push(event),
@@ -484,13 +600,13 @@ impl Supervisor {
 
 /// Delivers an execution's updates; gives up when the worker stops, so that an
 /// [`Execution`](crate::Execution) nobody reads cannot hold a shutdown back.
-struct Sink {
-    updates: mpsc::Sender<Update>,
+struct Sink<R> {
+    updates: mpsc::Sender<Update<R>>,
     stop: watch::Receiver<bool>,
     lines: PartialLines,
 }
 
-impl Sink {
+impl<R> Sink<R> {
     async fn stream(&mut self, name: StreamName, text: String) {
         for event in self.lines.push(name, text) {
             self.deliver(Update::Event(event)).await;
@@ -509,12 +625,12 @@ impl Sink {
         self.deliver(Update::Event(event)).await;
     }
 
-    async fn reply(&mut self, reply: ExecuteReply) {
+    async fn reply(&mut self, reply: R) {
         self.release().await;
         self.deliver(Update::Reply(reply)).await;
     }
 
-    async fn deliver(&self, update: Update) {
+    async fn deliver(&self, update: Update<R>) {
         let mut stop = self.stop.clone();
         tokio::select! {
             biased;
@@ -603,33 +719,11 @@ fn reply_of(frame: ExecuteReplyFrame) -> ExecuteReply {
     }
 }
 
-fn died_event(how: &str) -> Event {
+fn died_error(how: &str) -> ErrorInfo {
     let message = format!("the Python worker died ({how}); restarting it — variables are lost");
-    Event::Error(ErrorInfo {
+    ErrorInfo {
         ename: "WorkerDied".into(),
         evalue: message.clone(),
         traceback: vec![message],
-    })
-}
-
-fn error_reply(count: u32, error: Option<ErrorInfo>, restarted: bool) -> ExecuteReply {
-    ExecuteReply {
-        status: ReplyStatus::Error,
-        execution_count: count,
-        error,
-        user_expressions: Default::default(),
-        payload: Vec::new(),
-        worker_restarted: restarted,
-    }
-}
-
-fn aborted_reply(count: u32) -> ExecuteReply {
-    ExecuteReply {
-        status: ReplyStatus::Aborted,
-        execution_count: count,
-        error: None,
-        user_expressions: Default::default(),
-        payload: Vec::new(),
-        worker_restarted: false,
     }
 }

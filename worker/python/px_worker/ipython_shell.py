@@ -211,6 +211,27 @@ def make_ipython_shell():
                 )
             return reply
 
+        def namespaces(self):
+            return shell.user_global_ns, shell.user_ns
+
+        def show_exception(self, exc):
+            """Publishes ``exc`` as IPython shows errors; returns the traceback lines."""
+            from px_worker.apply import without_leading_worker_frames
+
+            shell.px_last_traceback = None
+            tb = without_leading_worker_frames(exc.__traceback__)
+            try:
+                shell.showtraceback((type(exc), exc, tb))
+            except Exception:
+                stb = [line.rstrip("\n") for line in traceback.format_exception(type(exc), exc, tb)]
+                emit(error_event(type(exc), exc, stb))
+                return stb
+            return shell.px_last_traceback or []
+
+        def reset(self):
+            # As an engine's clear_request: the namespace goes, the count stays.
+            shell.reset(new_session=False)
+
         def read_payload(self):
             payload = shell.payload_manager.read_payload()
             shell.payload_manager.clear_payload()
