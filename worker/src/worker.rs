@@ -105,11 +105,17 @@ impl Worker {
     }
 
     /// Empties the user namespace, as IPython's `%reset -f` does (an engine's
-    /// `clear_request`). Waits for a running execution to end first.
-    pub async fn reset(&self) -> Result<()> {
-        match self.query(ToChild::Reset).await? {
-            FromChild::ResetReply => Ok(()),
-            other => Err(unexpected(other)),
+    /// `clear_request`); the count is kept. The reset is queued by this call, before any
+    /// request made after it, and runs once a running execution has ended; the returned
+    /// future resolves when it is done.
+    pub fn reset(&self) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+        let answer = self.send_query(ToChild::Reset);
+        async move {
+            match answer?.await.map_err(|_| WorkerError::Closed)?? {
+                FromChild::ResetReply => Ok(()),
+                FromChild::Failed { message } => Err(WorkerError::Python(message)),
+                other => Err(unexpected(other)),
+            }
         }
     }
 
@@ -188,11 +194,17 @@ impl Worker {
         Ok(())
     }
 
-    async fn query(&self, request: ToChild) -> Result<FromChild> {
+    /// Queues a helper request now; its answer comes through the receiver.
+    fn send_query(&self, request: ToChild) -> Result<oneshot::Receiver<Result<FromChild>>> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(Command::Query { request, reply })
             .map_err(|_| WorkerError::Closed)?;
+        Ok(answer)
+    }
+
+    async fn query(&self, request: ToChild) -> Result<FromChild> {
+        let answer = self.send_query(request)?;
         match answer.await.map_err(|_| WorkerError::Closed)?? {
             FromChild::Failed { message } => Err(WorkerError::Python(message)),
             reply => Ok(reply),

@@ -1,0 +1,225 @@
+//! An engine's whole life: find the controller, start the Python while registering, serve,
+//! survive the controller going away, and leave cleanly.
+
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use px_worker::{ExecuteRequest, ReplyStatus, Worker, WorkerConfig};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::aborts::Aborts;
+use crate::config::{EngineConfig, OnControllerLoss};
+use crate::context::{EngineState, StopRequest, WorkerState};
+use crate::error::{EngineError, Result};
+use crate::ids::{EngineId, EngineUuid};
+use crate::link::{Link, LinkEnd};
+use crate::locate;
+
+/// How long the Python may take to exit by itself when the engine stops.
+const WORKER_SHUTDOWN: Duration = Duration::from_secs(3);
+
+/// Pause between attempts to register with a controller that went away.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
+
+/// Why an engine stopped without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// A client asked it to (`shutdown_request`).
+    Shutdown,
+    /// It received a stopping signal (SIGTERM, SIGHUP, SIGQUIT), directly or as a
+    /// `signal_request`.
+    Signal(i32),
+}
+
+/// What happened, for the caller's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Milestone {
+    /// Registered (again) with the controller under this id.
+    Registered(EngineId),
+}
+
+/// Runs an engine until it is told to stop.
+///
+/// Signals the process receives are passed in on `signals` (numbers): SIGINT interrupts
+/// the running code, SIGTERM/SIGHUP/SIGQUIT stop the engine, others go to the Python.
+/// `milestones` hears of each registration (tests and logs use it).
+pub async fn run(
+    config: EngineConfig,
+    mut signals: mpsc::UnboundedReceiver<i32>,
+    milestones: Option<mpsc::UnboundedSender<Milestone>>,
+) -> Result<Exit> {
+    let uuid = config.uuid.clone().unwrap_or_else(EngineUuid::generate);
+    let mut info = locate::load(
+        &config.source,
+        config.location.as_deref(),
+        config.wait_for_file,
+    )
+    .await?;
+
+    // The Python starts while the engine registers: the hub counts an engine registered
+    // at its first heartbeat, which need not wait for Python.
+    let (worker_tx, worker_rx) = watch::channel(WorkerState::Starting);
+    let starter = tokio::spawn(start_worker(
+        config.worker.clone(),
+        config.startup_code.clone(),
+        worker_tx,
+    ));
+    let (stop_tx, mut stops) = mpsc::unbounded_channel();
+    let state = Arc::new(EngineState {
+        worker: worker_rx,
+        aborts: Aborts::default(),
+        execution_count: AtomicU32::new(0),
+        stop: stop_tx,
+    });
+    let timeout = config.registration_timeout;
+    let mut link = Link::establish(&info, &uuid, config.requested_id, timeout, state.clone()).await;
+    let result = 'serving: loop {
+        let mut live = match link {
+            Ok(live) => live,
+            Err(e) => break Err(e),
+        };
+        let id = live.id();
+        tracing::info!("registered as engine {id} ({uuid})");
+        if let Some(m) = &milestones {
+            let _ = m.send(Milestone::Registered(id));
+        }
+        match live
+            .watch(&mut signals, &mut stops, config.missed_beats)
+            .await
+        {
+            LinkEnd::Stop(stop) => {
+                live.leave().await;
+                break Ok(match stop {
+                    StopRequest::Shutdown => Exit::Shutdown,
+                    StopRequest::Signal(sig) => Exit::Signal(sig),
+                });
+            }
+            LinkEnd::WorkerFailed(reason) => {
+                live.leave().await;
+                break Err(EngineError::Worker(px_worker::WorkerError::Python(reason)));
+            }
+            LinkEnd::ControllerLost(silence) => {
+                drop(live);
+                let OnControllerLoss::Reconnect(limit) = config.on_controller_loss else {
+                    break Err(EngineError::ControllerLost {
+                        silent: silence,
+                        waited: Duration::ZERO,
+                    });
+                };
+                tracing::warn!(
+                    "no heartbeat from the controller for {silence:.1?}; registering again \
+                     as engine {id} for up to {limit:?} (the namespace is kept)"
+                );
+                let again = reconnect(&config, &mut info, &uuid, id, limit, state.clone());
+                tokio::pin!(again);
+                link = loop {
+                    tokio::select! {
+                        link = &mut again => break link.map_err(|_| EngineError::ControllerLost {
+                            silent: silence,
+                            waited: limit,
+                        }),
+                        Some(sig) = signals.recv() => {
+                            if let Some(StopRequest::Signal(sig)) = crate::control::deliver(&state, sig) {
+                                break 'serving Ok(Exit::Signal(sig));
+                            }
+                        }
+                    }
+                };
+            }
+        }
+    };
+    starter.abort();
+    stop_worker(state).await;
+    result
+}
+
+/// Registers again until it works or `limit` has passed; a file source is read again each
+/// time, since a restarted controller may have written new ports.
+async fn reconnect(
+    config: &EngineConfig,
+    info: &mut px_wire::EngineConnectionInfo,
+    uuid: &EngineUuid,
+    id: EngineId,
+    limit: Duration,
+    state: Arc<EngineState>,
+) -> Result<Link> {
+    let deadline = Instant::now() + limit;
+    let mut last = None;
+    while Instant::now() < deadline {
+        if let Ok(fresh) =
+            locate::load(&config.source, config.location.as_deref(), Duration::ZERO).await
+        {
+            *info = fresh;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let timeout = config.registration_timeout.min(left).max(RECONNECT_PAUSE);
+        match Link::establish(info, uuid, Some(id.0), timeout, state.clone()).await {
+            Ok(link) => return Ok(link),
+            Err(e) => {
+                tracing::debug!("registering again failed: {e}");
+                last = Some(e);
+            }
+        }
+        tokio::time::sleep(RECONNECT_PAUSE).await;
+    }
+    Err(last.unwrap_or(EngineError::RegistrationTimeout {
+        url: info.url(info.registration),
+        waited: limit,
+    }))
+}
+
+/// Starts the Python, runs the startup code in it, and makes it available to handlers.
+async fn start_worker(
+    config: WorkerConfig,
+    startup_code: Vec<String>,
+    state: watch::Sender<WorkerState>,
+) {
+    let worker = match Worker::start(config).await {
+        Ok(worker) => worker,
+        Err(e) => {
+            tracing::error!("the engine's Python did not start: {e}");
+            state.send_replace(WorkerState::Failed(e.to_string()));
+            return;
+        }
+    };
+    for code in startup_code {
+        let reply = match worker.execute(ExecuteRequest::new(code.clone()).silent(true)) {
+            Ok(run) => run.collect().await,
+            Err(e) => Err(e),
+        };
+        match reply {
+            Ok(out) if out.reply.status == ReplyStatus::Ok => {}
+            Ok(out) => tracing::warn!(
+                "startup code {code:?} failed: {}",
+                out.reply.error.map(|e| e.evalue).unwrap_or_default()
+            ),
+            Err(e) => tracing::warn!("startup code {code:?} failed: {e}"),
+        }
+    }
+    if let Some(info) = worker.info() {
+        tracing::info!("Python {} ready (pid {})", info.python_version, info.pid);
+    }
+    state.send_replace(WorkerState::Ready(Arc::new(worker)));
+}
+
+/// Lets the Python exit by itself when it can, else kills it.
+async fn stop_worker(state: Arc<EngineState>) {
+    let Some(worker) = state.worker_now() else {
+        return;
+    };
+    drop(state);
+    match Arc::try_unwrap(worker) {
+        Ok(worker) => {
+            if tokio::time::timeout(WORKER_SHUTDOWN, worker.shutdown())
+                .await
+                .is_err()
+            {
+                tracing::debug!("the Python did not exit in time; it was killed");
+            }
+        }
+        // A handler still holds it (a clear in flight): dropping it kills the Python.
+        Err(worker) => drop(worker),
+    }
+}
