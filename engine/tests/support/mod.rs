@@ -190,10 +190,10 @@ impl Controller {
         let stderr_path = self.dir.path().join(format!("engine-{n}.log"));
         let stderr = std::fs::File::create(&stderr_path).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_pxengine"));
-        let mut all: Vec<String> = vec![
-            format!("--python={}", python().display()),
-            "--log-level=DEBUG".into(),
-        ];
+        let mut all: Vec<String> = vec!["--log-level=DEBUG".into()];
+        if !args.iter().any(|a| a.starts_with("--python")) {
+            all.push(format!("--python={}", python().display()));
+        }
         let names_source = args.iter().any(|a| {
             a.starts_with("--file")
                 || a.starts_with("--profile-dir")
