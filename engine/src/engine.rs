@@ -20,6 +20,10 @@ use crate::locate;
 /// How long the Python may take to exit by itself when the engine stops.
 const WORKER_SHUTDOWN: Duration = Duration::from_secs(3);
 
+/// Loads what apply requests need (and points `publish_data` at the worker), if
+/// ipyparallel is there; the worker's own package stays importable after start-up.
+const PRELOAD: &str = "__import__('px_worker.apply').apply.load_ipyparallel()";
+
 /// Pause between attempts to register with a controller that went away.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
 
@@ -200,6 +204,11 @@ async fn start_worker(
     }
     if let Some(info) = worker.info() {
         tracing::info!("Python {} ready (pid {})", info.python_version, info.pid);
+    }
+    // Stock engines have ipyparallel loaded; load it now, before the first apply needs it,
+    // without binding a name in the user namespace. Requests queue behind it.
+    if let Ok(warm_up) = worker.execute(ExecuteRequest::new(PRELOAD).silent(true)) {
+        tokio::spawn(warm_up.collect());
     }
     state.send_replace(WorkerState::Ready(Arc::new(worker)));
 }

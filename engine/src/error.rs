@@ -46,13 +46,21 @@ pub enum EngineError {
     #[error("the engine's Python did not start: {0}")]
     Worker(#[from] px_worker::WorkerError),
     /// The controller went away and did not come back in time.
-    #[error("lost the controller (no heartbeat for {silent:?}) and it did not come back within {waited:?}")]
+    #[error("lost the controller (no heartbeat for {silent:.1?}){}", waited_for(.waited))]
     ControllerLost {
         /// How long the heartbeat had been silent when the loss was noticed.
         silent: Duration,
-        /// How long the engine then tried to register again.
+        /// How long the engine then tried to register again (zero: it did not try).
         waited: Duration,
     },
+}
+
+fn waited_for(waited: &Duration) -> String {
+    if waited.is_zero() {
+        String::new()
+    } else {
+        format!(" and it did not come back within {waited:?}")
+    }
 }
 
 /// Results of this crate.

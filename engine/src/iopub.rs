@@ -13,15 +13,22 @@ use bytes::Bytes;
 use px_wire::{Header, Message, MsgType, Session, Socket};
 use px_worker::{DisplayData, ErrorInfo, Event, StreamName};
 use serde_json::{json, Map, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::ids::{EngineId, EngineUuid};
 
+/// What the publishing task is asked to do.
+enum Item {
+    Publish(Box<Message>),
+    /// Answer once everything queued before has been handed to the socket.
+    Flush(oneshot::Sender<()>),
+}
+
 /// Publishes on behalf of one registration (the id is in the topics).
 #[derive(Clone)]
 pub(crate) struct Publisher {
-    queue: mpsc::UnboundedSender<Message>,
+    queue: mpsc::UnboundedSender<Item>,
     session: Arc<Session>,
     id: EngineId,
     uuid: EngineUuid,
@@ -35,12 +42,19 @@ impl Publisher {
         id: EngineId,
         uuid: EngineUuid,
     ) -> (Publisher, JoinHandle<()>) {
-        let (queue, mut rx) = mpsc::unbounded_channel::<Message>();
+        let (queue, mut rx) = mpsc::unbounded_channel::<Item>();
         let signer = session.clone();
         let task = tokio::spawn(async move {
-            while let Some(msg) = rx.recv().await {
-                if let Err(e) = socket.send_msg(&signer, &msg).await {
-                    tracing::warn!("IOPub message not sent: {e}");
+            while let Some(item) = rx.recv().await {
+                match item {
+                    Item::Publish(msg) => {
+                        if let Err(e) = socket.send_msg(&signer, &msg).await {
+                            tracing::warn!("IOPub message not sent: {e}");
+                        }
+                    }
+                    Item::Flush(done) => {
+                        let _ = done.send(());
+                    }
                 }
             }
         });
@@ -61,6 +75,19 @@ impl Publisher {
         content: Value,
         with_engine: bool,
     ) {
+        let topic = Bytes::from(format!("engine.{}.{topic}", self.id));
+        self.send(topic, msg_type, parent, content, with_engine, Vec::new());
+    }
+
+    fn send(
+        &self,
+        topic: Bytes,
+        msg_type: MsgType,
+        parent: &Header,
+        content: Value,
+        with_engine: bool,
+        buffers: Vec<Bytes>,
+    ) {
         let mut metadata = Map::new();
         if with_engine {
             metadata.insert("engine".into(), json!(self.uuid.as_str()));
@@ -70,9 +97,20 @@ impl Publisher {
             .msg(msg_type, content)
             .with_parent(parent)
             .with_metadata(metadata)
-            .with_idents(vec![Bytes::from(format!("engine.{}.{topic}", self.id))]);
+            .with_idents(vec![topic])
+            .with_buffers(buffers);
         // The task only ends with the registration; then nobody listens anyway.
-        let _ = self.queue.send(msg);
+        let _ = self.queue.send(Item::Publish(Box::new(msg)));
+    }
+
+    /// Waits until everything published so far is on its way: a reply sent after this
+    /// leaves after its request's output, as a stock engine flushes its streams before
+    /// replying (clients that read `stdout` as soon as the reply is in see it all).
+    pub(crate) async fn flush(&self) {
+        let (done, flushed) = oneshot::channel();
+        if self.queue.send(Item::Flush(done)).is_ok() {
+            let _ = flushed.await;
+        }
     }
 
     /// `status` busy or idle, around every request.
@@ -150,6 +188,15 @@ impl Publisher {
                 false,
             ),
             Event::Error(error) => self.error(parent, error),
+            // Stock engines publish data under the bare `datapub` topic.
+            Event::Data { keys, buffers } => self.send(
+                Bytes::from_static(b"datapub"),
+                MsgType::DataMessage,
+                parent,
+                json!({"keys": keys}),
+                true,
+                buffers.clone(),
+            ),
             Event::InputRequest { .. } | Event::HostCall { .. } => {}
         }
     }

@@ -77,6 +77,7 @@ pub(crate) async fn serve(
             }
         };
         if let Some(reply) = reply {
+            ctx.publisher.flush().await;
             send(&ctx.session, &mut replies, &reply).await;
         }
         ctx.publisher.status(&parent, "idle");

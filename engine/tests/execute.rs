@@ -43,6 +43,8 @@ fn execute_requests_reply_and_publish_as_a_stock_engine_does() {
         json!([{"text/html": "<b>x</b>", "text/plain": "<IPython.core.display.HTML object>"}])
     );
 
+    assert_eq!(r["published"], json!({"i": 4, "items": [1, 2]}));
+
     assert_eq!(r["error_ename"], "ZeroDivisionError");
     assert_eq!(r["error_evalue"], "division by zero");
     assert_eq!(

@@ -94,6 +94,12 @@ pub(crate) enum FromChild {
         error: ErrorInfo,
         seq: Option<u64>,
     },
+    /// `publish_data`: the serialized dict follows as the frame's buffers.
+    DataMessage {
+        #[serde(default)]
+        keys: Vec<String>,
+        seq: Option<u64>,
+    },
     /// A stream switch: drain the pipes, then ack.
     Sync {
         seq: u64,
@@ -185,7 +191,8 @@ impl FromChild {
             | FromChild::UpdateDisplayData { seq, .. }
             | FromChild::ClearOutput { seq, .. }
             | FromChild::ExecuteResult { seq, .. }
-            | FromChild::Error { seq, .. } => *seq,
+            | FromChild::Error { seq, .. }
+            | FromChild::DataMessage { seq, .. } => *seq,
             FromChild::Sync { seq } => Some(*seq),
             _ => None,
         }

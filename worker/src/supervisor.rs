@@ -83,7 +83,8 @@ pub(crate) enum Update<R> {
 /// child could not answer.
 pub(crate) trait JobReply: Send + Sized + 'static {
     /// This job's reply, or the frame back when it is something else.
-    fn from_frame(msg: FromChild, buffers: Vec<Bytes>) -> Result<Self, FromChild>;
+    /// Takes the buffers only when it is.
+    fn from_frame(msg: FromChild, buffers: &mut Vec<Bytes>) -> Result<Self, FromChild>;
     /// The job failed without a reply from the code (the child could not start or died).
     fn failed(count: u32, error: ErrorInfo, restarted: bool) -> Self;
     /// The job was cut short on purpose (shutdown, restart).
@@ -93,7 +94,7 @@ pub(crate) trait JobReply: Send + Sized + 'static {
 }
 
 impl JobReply for ExecuteReply {
-    fn from_frame(msg: FromChild, _buffers: Vec<Bytes>) -> Result<Self, FromChild> {
+    fn from_frame(msg: FromChild, _buffers: &mut Vec<Bytes>) -> Result<Self, FromChild> {
         match msg {
             FromChild::ExecuteReply(frame) => Ok(reply_of(*frame)),
             other => Err(other),
@@ -128,7 +129,7 @@ impl JobReply for ExecuteReply {
 }
 
 impl JobReply for ApplyReply {
-    fn from_frame(msg: FromChild, buffers: Vec<Bytes>) -> Result<Self, FromChild> {
+    fn from_frame(msg: FromChild, buffers: &mut Vec<Bytes>) -> Result<Self, FromChild> {
         match msg {
             FromChild::ApplyReply {
                 status,
@@ -145,7 +146,7 @@ impl JobReply for ApplyReply {
                     status,
                     error,
                     buffers: if status == ReplyStatus::Ok {
-                        buffers
+                        std::mem::take(buffers)
                     } else {
                         Vec::new()
                     },
@@ -268,7 +269,7 @@ impl Supervisor {
                 Activity::Frame(frame) => match FromChild::parse(&frame.body) {
                     Ok(msg) => {
                         let ack = msg.ack_seq();
-                        match event_of(msg) {
+                        match event_of(msg, frame.buffers) {
                             Ok(event) => self.idle.push(event),
                             Err(other) => {
                                 tracing::debug!("unexpected frame from an idle worker: {other:?}")
@@ -435,7 +436,8 @@ impl Supervisor {
                 }
             };
             let ack = msg.ack_seq();
-            let msg = match R::from_frame(msg, frame.buffers) {
+            let mut buffers = frame.buffers;
+            let msg = match R::from_frame(msg, &mut buffers) {
                 Ok(reply) => return Outcome::Replied(reply),
                 Err(msg) => msg,
             };
@@ -452,7 +454,7 @@ impl Supervisor {
                     waiting = Some((seq, true));
                     sink.event(Event::HostCall { name, args }).await;
                 }
-                msg => match event_of(msg) {
+                msg => match event_of(msg, buffers) {
                     Ok(event) => sink.event(event).await,
                     Err(FromChild::Sync { .. }) => {}
                     Err(other) => {
@@ -505,7 +507,7 @@ impl Supervisor {
                     | FromChild::InspectReply(_)
                     | FromChild::ResetReply
                     | FromChild::Failed { .. } => return Ok(msg),
-                    msg => match event_of(msg) {
+                    msg => match event_of(msg, frame.buffers) {
                         Ok(event) => self.idle.push(event),
                         Err(other) => tracing::debug!("unexpected frame during a query: {other:?}"),
                     },
@@ -668,7 +670,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The event a frame stands for, or the frame back if it is not an event.
-fn event_of(msg: FromChild) -> Result<Event, FromChild> {
+fn event_of(msg: FromChild, buffers: Vec<Bytes>) -> Result<Event, FromChild> {
     Ok(match msg {
         FromChild::DisplayData { display, .. } => Event::DisplayData(display),
         FromChild::UpdateDisplayData { display, .. } => Event::UpdateDisplayData(display),
@@ -684,6 +686,7 @@ fn event_of(msg: FromChild) -> Result<Event, FromChild> {
             metadata,
         },
         FromChild::Error { error, .. } => Event::Error(error),
+        FromChild::DataMessage { keys, .. } => Event::Data { keys, buffers },
         other => return Err(other),
     })
 }

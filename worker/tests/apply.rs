@@ -217,3 +217,32 @@ async fn a_signal_reaches_the_handler_the_code_installed() {
     assert_eq!(reply.error.unwrap().ename, "KeyboardInterrupt");
     worker.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn published_data_comes_out_serialized_as_ipyparallel_does() {
+    let worker = start(config()).await;
+    run(
+        &worker,
+        "__import__('px_worker.apply').apply.load_ipyparallel()",
+    )
+    .await;
+    let out = run(
+        &worker,
+        "from ipyparallel.datapub import publish_data\nprint('before')\npublish_data({'i': 4})",
+    )
+    .await;
+    assert_eq!(out.reply.status, ReplyStatus::Ok, "{:?}", out.events);
+    let Some(Event::Data { keys, buffers }) =
+        out.events.iter().find(|e| matches!(e, Event::Data { .. }))
+    else {
+        panic!("no data event in {:?}", out.events)
+    };
+    assert_eq!(keys, &["i".to_owned()]);
+    assert!(
+        matches!(&out.events[0], Event::Stream { text, .. } if text == "before\n"),
+        "in order"
+    );
+    let value = stock_python("print(repr(deserialize_object(bufs)[0]), end='')", buffers);
+    assert_eq!(value, "{'i': 4}");
+    worker.shutdown().await.unwrap();
+}

@@ -47,7 +47,9 @@ def everything():
 
     # Output of a function is captured like a cell's, between busy and idle.
     printing = rc[rc.ids[0]].apply_async(lambda: print("from apply") or 7)
-    out["printed"] = [printing.get(timeout=TIMEOUT), printing.stdout]
+    result = printing.get(timeout=TIMEOUT)
+    printing.wait_for_output(TIMEOUT)  # IOPub and replies travel separately
+    out["printed"] = [result, printing.stdout]
     out["apply_iopub"] = [
         [m["type"], m["content"].get("execution_state") or m["content"].get("name")]
         for m in iopub.for_request(printing.msg_ids[0])

@@ -38,6 +38,7 @@ for name, code in CRASHES.items():
             results[name] = {"error": ename, "evalue": evalue, "engine_id": info["engine_id"]}
     # Afterwards: the same engine (same id, same uuid), a fresh namespace, code runs.
     after = dv.execute("'before' in globals(), 6 * 7", silent=False, block=True)
+    after.wait_for_output(TIMEOUT)
     results[name]["after"] = after.execute_result[0]["data"]["text/plain"]
     results[name]["ids"] = rc.ids
     results[name]["uuid_same"] = rc._engines[eid] == uuid

@@ -23,6 +23,7 @@ quiet_count = quiet.get(timeout=TIMEOUT).execution_count
 # Non-silent, as %px sends it.
 px = dv.execute("print('hi')\na * 2", silent=False, block=False)
 px.get(timeout=TIMEOUT)
+px.wait_for_output(TIMEOUT)  # IOPub and replies travel separately
 px_msgs = iopub.for_request(px.msg_ids[0])
 
 # Output streams while the cell runs: the first line arrives before the cell ends.
@@ -38,12 +39,22 @@ wait_until(lambda: "first" in (running.stdout or ""), "the first line while the 
 streamed_before_end = not running.ready()
 open(gate, "w").close()
 running.get(timeout=TIMEOUT)
+running.wait_for_output(TIMEOUT)
 
 # Rich output.
 shown = dv.execute(
     "from IPython.display import display, HTML\ndisplay(HTML('<b>x</b>'))", silent=False, block=False
 )
 shown.get(timeout=TIMEOUT)
+shown.wait_for_output(TIMEOUT)
+
+# publish_data reaches AsyncResult.data.
+published = dv.execute(
+    "from ipyparallel.datapub import publish_data\npublish_data({'i': 4, 'items': [1, 2]})",
+    block=False,
+)
+published.get(timeout=TIMEOUT)
+published.wait_for_output(TIMEOUT)
 
 # An error names the engine and the method.
 failing = dv.execute("1/0", silent=False, block=False)
@@ -67,6 +78,7 @@ report(
     streamed_before_end=streamed_before_end,
     running_stdout=running.stdout,
     outputs=[o["data"] for o in shown.outputs],
+    published=published.data,
     error_ename=error.ename,
     error_evalue=error.evalue,
     error_engine_info=error.engine_info,

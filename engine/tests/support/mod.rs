@@ -75,6 +75,11 @@ pub struct Controller {
 impl Controller {
     /// Starts it and waits until both connection files exist.
     pub fn start() -> Controller {
+        Controller::start_with(&[])
+    }
+
+    /// [`Controller::start`] with extra controller arguments (`--reuse`, say).
+    pub fn start_with(extra: &[&str]) -> Controller {
         let dir = tempfile::Builder::new()
             .prefix("px-engine-test-")
             .tempdir()
@@ -84,7 +89,7 @@ impl Controller {
             cluster_id: unique_id(),
             dir,
         };
-        controller.launch(&[]);
+        controller.launch(extra);
         controller
     }
 

@@ -22,6 +22,8 @@ def _serializer():
     """``(unpack_apply_message, serialize_object)``, or the ImportError explaining why not."""
     try:
         from ipyparallel.serialize import serialize_object, unpack_apply_message
+
+        install_publish_data()
     except ImportError as exc:
         python = sys.executable or "python"
         message = (
@@ -31,6 +33,31 @@ def _serializer():
         )
         return None, type(exc)(message)
     return (unpack_apply_message, serialize_object), None
+
+
+def publish_data(data):
+    """``ipyparallel.datapub.publish_data`` for code run here: the dict goes to the
+    supervisor serialized as ipyparallel serializes it, and reaches clients as
+    ``data_message`` (``AsyncResult.data``)."""
+    functions, missing = _serializer()
+    if missing is not None:
+        raise missing
+    _, serialize_object = functions
+    emit({"type": "data_message", "keys": list(data.keys())}, serialize_object(data))
+
+
+def install_publish_data():
+    """Points ipyparallel's ``publish_data`` (which looks for ipykernel's shell) here."""
+    import ipyparallel.datapub
+    import ipyparallel.engine.datapub
+
+    ipyparallel.datapub.publish_data = publish_data
+    ipyparallel.engine.datapub.publish_data = publish_data
+
+
+def load_ipyparallel():
+    """Loads what apply requests need, before the first one, if ipyparallel is there."""
+    _serializer()
 
 
 def without_leading_worker_frames(tb):

@@ -86,11 +86,11 @@ class Channel:
             have += got
         return out
 
-    def sync_point(self, msg):
+    def sync_point(self, msg, buffers=()):
         """Send ``msg`` and wait until the supervisor has drained both pipes and acked."""
         self.seq += 1
         seq = msg["seq"] = self.seq
-        self.send(msg)
+        self.send(msg, buffers)
         while True:
             reply = self.recv()
             # Anything else is a stale ack or input reply of a wait that an interrupt ended.
