@@ -157,6 +157,11 @@ impl Controller {
         self.launch(&["--reuse"]);
     }
 
+    /// The test's `IPYTHONDIR`.
+    pub fn ipython_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// The profile directory (`<IPYTHONDIR>/profile_default`).
     pub fn profile_dir(&self) -> PathBuf {
         self.dir.path().join("profile_default")
@@ -224,6 +229,14 @@ impl Controller {
     /// object it prints last. The driver asserts as it goes; its failure fails the test
     /// with its output and the controller's log.
     pub fn drive(&self, script: &str, args: &[&str]) -> Value {
+        let client_file = self.client_file();
+        let mut all = vec![client_file.to_str().unwrap()];
+        all.extend_from_slice(args);
+        self.drive_with(script, &all)
+    }
+
+    /// [`Controller::drive`] with only `args` (drivers that start clusters of their own).
+    pub fn drive_with(&self, script: &str, args: &[&str]) -> Value {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/drivers")
             .join(script);
@@ -235,7 +248,6 @@ impl Controller {
         let mut command = Command::new(python());
         command
             .arg(&path)
-            .arg(self.client_file())
             .args(args)
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
