@@ -37,23 +37,11 @@ pub enum Exit {
     Signal(i32),
 }
 
-/// What happened, for the caller's log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Milestone {
-    /// Registered (again) with the controller under this id.
-    Registered(EngineId),
-}
-
 /// Runs an engine until it is told to stop.
 ///
 /// Signals the process receives are passed in on `signals` (numbers): SIGINT interrupts
 /// the running code, SIGTERM/SIGHUP/SIGQUIT stop the engine, others go to the Python.
-/// `milestones` hears of each registration (tests and logs use it).
-pub async fn run(
-    config: EngineConfig,
-    mut signals: mpsc::UnboundedReceiver<i32>,
-    milestones: Option<mpsc::UnboundedSender<Milestone>>,
-) -> Result<Exit> {
+pub async fn run(config: EngineConfig, mut signals: mpsc::UnboundedReceiver<i32>) -> Result<Exit> {
     let uuid = config.uuid.clone().unwrap_or_else(EngineUuid::generate);
     let mut info = locate::load(
         &config.source,
@@ -86,9 +74,6 @@ pub async fn run(
         };
         let id = live.id();
         tracing::info!("registered as engine {id} ({uuid})");
-        if let Some(m) = &milestones {
-            let _ = m.send(Milestone::Registered(id));
-        }
         match live
             .watch(&mut signals, &mut stops, config.missed_beats)
             .await
@@ -102,7 +87,7 @@ pub async fn run(
             }
             LinkEnd::WorkerFailed(reason) => {
                 live.leave().await;
-                break Err(EngineError::Worker(px_worker::WorkerError::Python(reason)));
+                break Err(EngineError::Worker(reason));
             }
             LinkEnd::ControllerLost(silence) => {
                 drop(live);

@@ -42,9 +42,9 @@ pub enum EngineError {
     /// A socket could not be set up or failed beyond repair.
     #[error(transparent)]
     Wire(#[from] px_wire::WireError),
-    /// The Python worker could not be started.
-    #[error("the engine's Python did not start: {0}")]
-    Worker(#[from] px_worker::WorkerError),
+    /// The Python worker could not be started; the worker's own account of why.
+    #[error("{0}")]
+    Worker(String),
     /// The controller went away and did not come back in time.
     #[error("lost the controller (no heartbeat for {silent:.1?}){}", waited_for(.waited))]
     ControllerLost {

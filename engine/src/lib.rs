@@ -18,7 +18,7 @@
 //! # async fn demo() -> Result<(), px_engine::EngineError> {
 //! let config = EngineConfig::new(ConnectionSource::File("ipcontroller-engine.json".into()));
 //! let (_signals, incoming) = tokio::sync::mpsc::unbounded_channel();
-//! let exit = run(config, incoming, None).await?;
+//! let exit = run(config, incoming).await?;
 //! assert_eq!(exit, Exit::Shutdown);
 //! # Ok(())
 //! # }
@@ -44,6 +44,6 @@ mod shell;
 mod signals;
 
 pub use config::{ConnectionSource, EngineConfig, OnControllerLoss};
-pub use engine::{run, Exit, Milestone};
+pub use engine::{run, Exit};
 pub use error::{EngineError, Result};
 pub use ids::{EngineId, EngineUuid};

@@ -66,13 +66,23 @@ impl Link {
         let registration =
             registration::register(info, &session, uuid, requested_id, timeout).await?;
         let id = registration.id;
-        let heart = Heart::start(info, uuid, CONNECT_TIMEOUT).await?;
-        let (shell, control, iopub) = tokio::join!(
-            connect_shell(info, uuid, id),
-            connect_one(SocketKind::Router, Some(uuid), info.url(info.control)),
-            connect_one(SocketKind::Pub, None, info.url(info.iopub)),
-        );
-        let (shell, control, iopub) = (shell?, control?, iopub?);
+        let connected = async {
+            let heart = Heart::start(info, uuid, CONNECT_TIMEOUT).await?;
+            let (shell, control, iopub) = tokio::join!(
+                connect_shell(info, uuid, id),
+                connect_one(SocketKind::Router, Some(uuid), info.url(info.control)),
+                connect_one(SocketKind::Pub, None, info.url(info.iopub)),
+            );
+            Ok::<_, crate::error::EngineError>((heart, shell?, control?, iopub?))
+        };
+        let (heart, shell, control, iopub) = match connected.await {
+            Ok(sockets) => sockets,
+            Err(e) => {
+                // Or the hub keeps the registration pending, and refuses this uuid.
+                registration.unregister(&session).await;
+                return Err(e);
+            }
+        };
 
         let identity = Identity {
             id,
@@ -135,13 +145,9 @@ impl Link {
                         return LinkEnd::ControllerLost(silence);
                     }
                 }
-                Ok(()) = worker.changed() => {
-                    let failed = match &*worker.borrow() {
-                        WorkerState::Failed(reason) => Some(reason.clone()),
-                        _ => None,
-                    };
-                    if let Some(reason) = failed {
-                        return LinkEnd::WorkerFailed(reason);
+                Ok(state) = worker.wait_for(|s| matches!(s, WorkerState::Failed(_))) => {
+                    if let WorkerState::Failed(reason) = &*state {
+                        return LinkEnd::WorkerFailed(reason.clone());
                     }
                 }
             }

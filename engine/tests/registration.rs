@@ -73,9 +73,12 @@ fn stock_launcher_arguments_are_accepted_and_unknown_ones_logged() {
         "--IPEngine.enable_nanny=False",
         "--mpi",
         "--work-dir=/tmp",
+        "-c",
+        "kept = 42",
     ]);
-    let report = controller.drive("engines.py", &["1"]);
+    let report = controller.drive("namespace.py", &["check"]);
     assert_eq!(report["ids"], serde_json::json!([0]));
+    assert_eq!(report["kept"], 42, "the startup command ran");
     let log = engine.stderr();
     assert!(log.contains("ignoring --Session.debug=True"), "{log}");
     assert!(log.contains("ignoring --mpi"), "{log}");
@@ -98,4 +101,26 @@ fn an_unreachable_controller_is_one_clear_error() {
         "{stderr}"
     );
     assert!(last.ends_with("within 1s"), "{last}");
+}
+
+#[test]
+fn a_python_that_cannot_start_is_one_clear_error_after_leaving_the_controller() {
+    let controller = Controller::start();
+    let mut engine = controller.engine(&["--python=/nonexistent/python3"]);
+    let status = engine.wait(LIMIT).expect("the engine gives up");
+    assert_eq!(status.code(), Some(1));
+    let stderr = engine.stderr();
+    let last = stderr.lines().last().unwrap_or_default();
+    assert_eq!(
+        last, "pxengine: cannot run /nonexistent/python3: No such file or directory (os error 2)",
+        "{stderr}"
+    );
+    let uuid = registered_uuid(&stderr).expect("it had registered");
+    assert!(
+        controller.log().contains(&format!(
+            "client::client b'{uuid}' requested 'unregistration_request'"
+        )),
+        "{}",
+        controller.log()
+    );
 }

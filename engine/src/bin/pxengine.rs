@@ -279,7 +279,7 @@ fn forward_signals() -> Result<mpsc::UnboundedReceiver<i32>> {
 async fn serve(cli: Cli) -> Result<Exit> {
     let config = config(&cli)?;
     let signals = forward_signals()?;
-    Ok(run(config, signals, None).await?)
+    Ok(run(config, signals).await?)
 }
 
 fn main() {
