@@ -43,12 +43,15 @@ pub enum Exit {
 /// the running code, SIGTERM/SIGHUP/SIGQUIT stop the engine, others go to the Python.
 pub async fn run(config: EngineConfig, mut signals: mpsc::UnboundedReceiver<i32>) -> Result<Exit> {
     let uuid = config.uuid.clone().unwrap_or_else(EngineUuid::generate);
-    let mut info = locate::load(
+    let located = locate::load(
         &config.source,
         config.location.as_deref(),
         config.wait_for_file,
-    )
-    .await?;
+    );
+    let mut info = match unless_stopped(located, &mut signals).await {
+        Ok(info) => info?,
+        Err(sig) => return Ok(Exit::Signal(sig)),
+    };
 
     // The Python starts while the engine registers: the hub counts an engine registered
     // at its first heartbeat, which need not wait for Python.
@@ -66,7 +69,15 @@ pub async fn run(config: EngineConfig, mut signals: mpsc::UnboundedReceiver<i32>
         stop: stop_tx,
     });
     let timeout = config.registration_timeout;
-    let mut link = Link::establish(&info, &uuid, config.requested_id, timeout, state.clone()).await;
+    let first = Link::establish(&info, &uuid, config.requested_id, timeout, state.clone());
+    let mut link = match unless_stopped(first, &mut signals).await {
+        Ok(link) => link,
+        Err(sig) => {
+            starter.abort();
+            stop_worker(state).await;
+            return Ok(Exit::Signal(sig));
+        }
+    };
     let result = 'serving: loop {
         let mut live = match link {
             Ok(live) => live,
@@ -122,6 +133,26 @@ pub async fn run(config: EngineConfig, mut signals: mpsc::UnboundedReceiver<i32>
     starter.abort();
     stop_worker(state).await;
     result
+}
+
+/// Runs `work` unless a stopping signal comes first (its number then); other signals
+/// arriving meanwhile are dropped, since no code runs yet that they could be meant for.
+async fn unless_stopped<T>(
+    work: impl std::future::Future<Output = T>,
+    signals: &mut mpsc::UnboundedReceiver<i32>,
+) -> Result<T, i32> {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            done = &mut work => return Ok(done),
+            Some(sig) = signals.recv() => {
+                if crate::signals::action(sig) == crate::signals::SignalAction::Stop {
+                    tracing::info!("stopping on signal {sig} before registration completed");
+                    return Err(sig);
+                }
+            }
+        }
+    }
 }
 
 /// Registers again until it works or `limit` has passed; a file source is read again each

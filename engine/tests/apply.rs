@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::os::unix::fs::PermissionsExt;
-
 use serde_json::json;
 use support::{python, Controller};
 
@@ -26,6 +24,7 @@ fn stock_views_apply_push_pull_scatter_gather_and_map() {
     assert_eq!(r["numpy"], json!([sum, sum]));
     assert_eq!(r["numpy_dtype"], json!(["int64", "int64"]));
     assert_eq!(r["numpy_pull"], json!([999_999, 999_999]));
+    assert_eq!(r["numpy_writeable"], json!([false, false]));
     assert_eq!(r["printed"], json!([7, "from apply\n"]));
     assert_eq!(
         r["apply_iopub"],
@@ -48,15 +47,23 @@ fn stock_views_apply_push_pull_scatter_gather_and_map() {
 #[test]
 fn without_ipyparallel_in_the_engines_python_apply_says_what_to_install() {
     let controller = Controller::start();
-    // `-S` hides site-packages, where ipyparallel is.
+    // `-S` hides site-packages, where ipyparallel is. The wrapper is written by another
+    // process: a write descriptor open here while another test forks would make running
+    // it fail with "Text file busy".
     let dir = tempfile::tempdir().unwrap();
     let wrapper = dir.path().join("python-without-site");
-    std::fs::write(
-        &wrapper,
-        format!("#!/bin/sh\nexec '{}' -S \"$@\"\n", python().display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = format!("#!/bin/sh\nexec '{}' -S \"$@\"\n", python().display());
+    let written = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"",
+            "sh",
+        ])
+        .arg(&script)
+        .arg(&wrapper)
+        .status()
+        .unwrap();
+    assert!(written.success());
     let _engine = controller.engine(&[&format!("--python={}", wrapper.display())]);
     let r = controller.drive("apply.py", &["missing-ipyparallel"]);
     assert_eq!(r["error"][0], "ModuleNotFoundError");

@@ -124,3 +124,21 @@ fn a_python_that_cannot_start_is_one_clear_error_after_leaving_the_controller() 
         controller.log()
     );
 }
+
+#[test]
+fn sigterm_while_waiting_for_the_connection_file_stops_at_once() {
+    let controller = Controller::start();
+    let missing = controller.profile_dir().join("not-yet.json");
+    let mut engine = controller.engine(&[
+        &format!("--file={}", missing.display()),
+        "--wait-for-file=600",
+    ]);
+    let deadline = std::time::Instant::now() + LIMIT;
+    while !engine.stderr().contains("waiting up to") {
+        assert!(std::time::Instant::now() < deadline, "{}", engine.stderr());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    engine.signal(libc::SIGTERM);
+    let status = engine.wait(LIMIT).expect("the engine stops");
+    assert!(status.success(), "{status}: {}", engine.stderr());
+}

@@ -44,6 +44,8 @@ def everything():
     out["numpy_dtype"] = [str(d.dtype) for d in doubled]
     dv.push({"big": arr})
     out["numpy_pull"] = [int(p[-1]) for p in dv.pull("big")]
+    # As on a stock engine, a pushed array views the received bytes: no copy, read-only.
+    out["numpy_writeable"] = dv.apply_sync(ipp.interactive(lambda: big.flags.writeable))  # noqa: F821
 
     # Output of a function is captured like a cell's, between busy and idle.
     printing = rc[rc.ids[0]].apply_async(lambda: print("from apply") or 7)

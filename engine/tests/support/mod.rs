@@ -182,6 +182,28 @@ impl Controller {
         px_wire::ProfileDir::at(self.profile_dir()).client_file(&self.cluster_id)
     }
 
+    /// The tails of every engine's log, for failure messages.
+    fn engine_logs(&self) -> String {
+        let mut logs: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("engine-"))
+            })
+            .collect();
+        logs.sort();
+        logs.iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(p).unwrap_or_default();
+                format!("--- {} ---\n{}", p.display(), tail(&text))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// The controller's output so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("controller.log")).unwrap_or_default()
@@ -263,8 +285,9 @@ impl Controller {
         match status {
             Some(s) if s.success() => {}
             _ => panic!(
-                "driver {script} failed ({status:?}):\n{output}\n--- controller ---\n{}",
-                tail(&self.log())
+                "driver {script} failed ({status:?}):\n{output}\n--- controller ---\n{}\n{}",
+                tail(&self.log()),
+                self.engine_logs()
             ),
         }
         let last = output

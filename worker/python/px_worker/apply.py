@@ -93,6 +93,9 @@ def apply(shell, buffers):
         return _error_reply(missing, stb)
     unpack_apply_message, serialize_object = functions
     user_globals, _ = shell.namespaces()
+    # Read-only views of the received bytes: arrays are built on them without a copy, and
+    # are read-only as on a stock engine, whose arrays view the received message.
+    buffers = [memoryview(b).toreadonly() for b in buffers]
     try:
         with running_user_code():
             f, args, kwargs = unpack_apply_message(buffers, user_globals, copy=False)
