@@ -2,8 +2,10 @@
 //! `scatter`, `gather` all arrive this way) in the Python's namespace, and send the pickled
 //! result back as the reply's buffers.
 
+use std::sync::Arc;
+
 use px_wire::{Message, MsgType};
-use px_worker::{ApplyRequest, ReplyStatus};
+use px_worker::{ApplyRequest, ReplyStatus, Worker};
 use serde_json::json;
 
 use crate::context::Context;
@@ -12,8 +14,10 @@ use crate::metadata::ReplyMetadata;
 
 /// Runs one apply_request and returns its reply; IOPub output is published on the way.
 pub(crate) async fn apply(ctx: &Context, request: &Message) -> Message {
+    // Stamped once the Python can take it, as an execute is.
+    let worker = ctx.state.worker().await;
     let metadata = ReplyMetadata::begin(request, &ctx.identity);
-    let (content, buffers) = match run(ctx, request).await {
+    let (content, buffers) = match run(ctx, request, worker).await {
         Ok(reply) => match reply.status {
             ReplyStatus::Ok => (json!({"status": "ok"}), reply.buffers),
             ReplyStatus::Error => {
@@ -40,8 +44,9 @@ pub(crate) async fn apply(ctx: &Context, request: &Message) -> Message {
 async fn run(
     ctx: &Context,
     request: &Message,
+    worker: Result<Arc<Worker>, String>,
 ) -> Result<px_worker::ApplyReply, px_worker::ErrorInfo> {
-    let worker = ctx.state.worker().await.map_err(not_running)?;
+    let worker = worker.map_err(not_running)?;
     let mut running = worker
         .apply(ApplyRequest::new(request.buffers.clone()))
         .map_err(|e| not_running(e.to_string()))?;

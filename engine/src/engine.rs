@@ -84,7 +84,8 @@ pub async fn run(config: EngineConfig, mut signals: mpsc::UnboundedReceiver<i32>
             Err(e) => break Err(e),
         };
         let id = live.id();
-        tracing::info!("registered as engine {id} ({uuid})");
+        // Worded as stock engines word it: launchers and tests look for this line.
+        tracing::info!("Completed registration with id {id} ({uuid})");
         match live
             .watch(&mut signals, &mut stops, config.missed_beats)
             .await

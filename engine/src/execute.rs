@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use px_wire::{Message, MsgType};
-use px_worker::{ErrorInfo, Event, ExecuteRequest, Execution, ReplyStatus};
+use px_worker::{ErrorInfo, Event, ExecuteRequest, Execution, ReplyStatus, Worker};
 use serde_json::{json, Value};
 
 use crate::context::Context;
@@ -13,6 +14,9 @@ use crate::metadata::ReplyMetadata;
 
 /// Runs one execute_request and returns its reply; IOPub output is published on the way.
 pub(crate) async fn execute(ctx: &Context, request: &Message) -> Message {
+    // Stamped once the Python can take the request: waiting for it to start is not the
+    // request's running time.
+    let worker = ctx.state.worker().await;
     let metadata = ReplyMetadata::begin(request, &ctx.identity);
     let c = &request.content;
     let code = c["code"].as_str().unwrap_or_default();
@@ -37,7 +41,7 @@ pub(crate) async fn execute(ctx: &Context, request: &Message) -> Message {
     if store_history {
         run_request = run_request.execution_count(u64::from(count));
     }
-    let content = match run(ctx, request, run_request).await {
+    let content = match run(ctx, request, worker, run_request).await {
         Ok(reply) => match reply.status {
             ReplyStatus::Ok => json!({
                 "status": "ok",
@@ -70,9 +74,10 @@ pub(crate) async fn execute(ctx: &Context, request: &Message) -> Message {
 async fn run(
     ctx: &Context,
     request: &Message,
+    worker: Result<Arc<Worker>, String>,
     run_request: ExecuteRequest,
 ) -> Result<px_worker::ExecuteReply, ErrorInfo> {
-    let worker = ctx.state.worker().await.map_err(not_running)?;
+    let worker = worker.map_err(not_running)?;
     let mut running = worker
         .execute(run_request)
         .map_err(|e| not_running(e.to_string()))?;

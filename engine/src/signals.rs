@@ -61,7 +61,8 @@ pub(crate) fn parse(sig: &Value) -> Result<i32, String> {
         Value::Number(n) => n
             .as_i64()
             .and_then(|n| i32::try_from(n).ok())
-            .filter(|&n| n > 0 && n < 65)
+            // 0 only checks that the process exists, as kill(2) does.
+            .filter(|&n| (0..65).contains(&n))
             .ok_or_else(|| format!("{n} is not a signal number")),
         Value::String(name) => NAMES
             .iter()
@@ -91,7 +92,8 @@ mod tests {
         assert_eq!(parse(&json!("SIGINT")), Ok(libc::SIGINT));
         assert_eq!(parse(&json!(10)), Ok(10));
         assert!(parse(&json!("INT")).unwrap_err().contains("'INT'"));
-        assert!(parse(&json!(0)).is_err());
+        assert_eq!(parse(&json!(0)), Ok(0));
+        assert!(parse(&json!(-1)).is_err());
         assert!(parse(&json!(null)).is_err());
     }
 

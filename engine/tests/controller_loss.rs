@@ -36,6 +36,10 @@ fn the_engine_registers_again_when_its_controller_comes_back_and_keeps_its_names
     assert_eq!(after["uuid"], before["uuid"], "the same uuid");
     assert_eq!(after["kept"], 42, "the namespace survived");
     let log = engine.stderr();
-    assert_eq!(log.matches("registered as engine 0").count(), 2, "{log}");
+    assert_eq!(
+        log.matches("Completed registration with id 0").count(),
+        2,
+        "{log}"
+    );
     assert!(log.contains("no heartbeat from the controller"), "{log}");
 }

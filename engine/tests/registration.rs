@@ -8,7 +8,7 @@ use support::{Controller, LIMIT};
 fn registered_uuid(stderr: &str) -> Option<String> {
     let line = stderr
         .lines()
-        .find(|l| l.contains("registered as engine"))?;
+        .find(|l| l.contains("Completed registration with id"))?;
     let start = line.rfind('(')? + 1;
     Some(line[start..line.rfind(')')?].to_owned())
 }

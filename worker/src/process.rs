@@ -123,6 +123,9 @@ impl Process {
         if config.shell == ShellChoice::Basic {
             command.env("PX_WORKER_SHELL", "basic");
         }
+        if let Some(colors) = &config.ipython_colors {
+            command.env("PX_WORKER_COLORS", colors);
+        }
         if let Some(cwd) = &config.cwd {
             command.current_dir(cwd);
         }

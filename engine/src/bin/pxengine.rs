@@ -64,6 +64,9 @@ struct Cli {
     /// at once).
     #[arg(long = "reconnect-timeout", default_value_t = 60.0)]
     reconnect_timeout: f64,
+    /// IPython's colour scheme for tracebacks (nocolor, neutral, linux, lightbg).
+    #[arg(long)]
+    colors: Option<String>,
     /// DEBUG, INFO, WARN, ERROR, CRITICAL, or a number (10..50), as stock engines take it.
     #[arg(long = "log-level")]
     log_level: Option<String>,
@@ -90,6 +93,7 @@ const VALUE_OPTIONS: &[&str] = &[
     "missed-beats",
     "reconnect-timeout",
     "log-level",
+    "colors",
 ];
 
 /// Flags we know.
@@ -111,6 +115,8 @@ const TRAITS: &[(&str, &str)] = &[
     ("BaseIPythonApplication.ipython_dir", "ipython-dir"),
     ("ProfileDir.location", "profile-dir"),
     ("Application.log_level", "log-level"),
+    ("InteractiveShell.colors", "colors"),
+    ("ZMQInteractiveShell.colors", "colors"),
 ];
 
 /// The arguments clap should see, and what was dropped (with why), in the order given.
@@ -243,6 +249,7 @@ fn config(cli: &Cli) -> Result<EngineConfig> {
         .or_else(|| std::env::var_os("PXENGINE_PYTHON").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("python3"));
     config.worker.cwd = cli.work_dir.clone();
+    config.worker.ipython_colors = cli.colors.as_deref().map(str::to_lowercase);
     config.startup_code = cli.startup_command.clone();
     for script in &cli.startup_script {
         let code = std::fs::read_to_string(script)

@@ -74,7 +74,7 @@ def without_worker_frames(tb):
     return tb
 
 
-def make_ipython_shell():
+def make_ipython_shell(colors=None):
     from IPython.core import page, payloadpage
     from IPython.core.displayhook import DisplayHook
     from IPython.core.displaypub import DisplayPublisher
@@ -155,6 +155,8 @@ def make_ipython_shell():
     # Engines run by the dozen: an on-disk history database would be a lock contention point
     # and a file written into the user's profile. In/Out/_i still work from memory.
     config.HistoryManager.hist_file = ":memory:"
+    if colors:
+        config.InteractiveShell.colors = colors
     shell = PxShell.instance(
         config=config,
         displayhook_class=PxDisplayHook,

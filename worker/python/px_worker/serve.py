@@ -23,13 +23,14 @@ from px_worker.state import on_sigint, state
 
 def make_shell():
     """IPython's shell when importable (and not refused), else the stdlib one."""
+    colors = os.environ.pop("PX_WORKER_COLORS", None)
     if os.environ.pop("PX_WORKER_SHELL", "auto") != "basic":
         try:
             import importlib.util
 
             if "MPLBACKEND" not in os.environ and importlib.util.find_spec("matplotlib_inline"):
                 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-            adapter, shell = make_ipython_shell()
+            adapter, shell = make_ipython_shell(colors)
             import IPython
 
             return adapter, IPython.__version__
