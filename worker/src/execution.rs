@@ -5,8 +5,8 @@ use tokio::sync::mpsc;
 
 use crate::error::{Result, WorkerError};
 use crate::event::{ErrorInfo, Event, MimeBundle, StreamName};
+use crate::job::Update;
 use crate::reply::ExecuteReply;
-use crate::supervisor::Update;
 
 /// A running execution (or apply, with `R` = [`ApplyReply`](crate::ApplyReply)): its events
 /// in order, then its reply.

@@ -47,6 +47,7 @@ mod event;
 mod execution;
 mod idle_output;
 mod info;
+mod job;
 mod partial_lines;
 mod process;
 mod protocol;

@@ -10,11 +10,12 @@ use crate::config::WorkerConfig;
 use crate::error::{Result, WorkerError};
 use crate::execution::Execution;
 use crate::info::WorkerInfo;
+use crate::job::Job;
 use crate::process::{signal_group, signal_process, Process};
 use crate::protocol::{FromChild, ToChild};
 use crate::reply::{ApplyReply, Completion, Inspection, IsComplete};
 use crate::request::{ApplyRequest, ExecuteRequest};
-use crate::supervisor::{lock, Command, Job, Shared, Supervisor};
+use crate::supervisor::{lock, Command, Shared, Supervisor};
 
 /// Events an execution may have in flight before the worker waits for its reader.
 const EVENT_BUFFER: usize = 64;
