@@ -230,22 +230,32 @@ async fn start_worker(
     state.send_replace(WorkerState::Ready(Arc::new(worker)));
 }
 
-/// Lets the Python exit by itself when it can, else kills it.
+/// Lets the Python exit by itself (running its `atexit` handlers) when it is idle, else
+/// kills it.
 async fn stop_worker(state: Arc<EngineState>) {
-    let Some(worker) = state.worker_now() else {
+    let Some(mut worker) = state.worker_now() else {
         return;
     };
     drop(state);
-    match Arc::try_unwrap(worker) {
-        Ok(worker) => {
-            if tokio::time::timeout(WORKER_SHUTDOWN, worker.shutdown())
-                .await
-                .is_err()
-            {
-                tracing::debug!("the Python did not exit in time; it was killed");
+    // The handlers' tasks were aborted; they let go of the worker as they are dropped.
+    let deadline = Instant::now() + WORKER_SHUTDOWN;
+    loop {
+        match Arc::try_unwrap(worker) {
+            Ok(owned) => {
+                if tokio::time::timeout(WORKER_SHUTDOWN, owned.shutdown())
+                    .await
+                    .is_err()
+                {
+                    tracing::debug!("the Python did not exit in time; it was killed");
+                }
+                return;
             }
+            Err(shared) if Instant::now() < deadline => {
+                worker = shared;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            // Still held: dropping our handle kills the Python with the engine.
+            Err(_) => return,
         }
-        // A handler still holds it (a clear in flight): dropping it kills the Python.
-        Err(worker) => drop(worker),
     }
 }

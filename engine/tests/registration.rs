@@ -17,7 +17,11 @@ fn registered_uuid(stderr: &str) -> Option<String> {
 fn registers_from_a_profile_and_cluster_id_and_unregisters_on_sigterm() {
     let controller = Controller::start();
     let mut engine = controller.engine(&[]);
-    let report = controller.drive("engines.py", &["1", &engine.pid().to_string()]);
+    let at_exit = controller.profile_dir().join("at-exit");
+    let report = controller.drive(
+        "engines.py",
+        &["1", &engine.pid().to_string(), at_exit.to_str().unwrap()],
+    );
     assert_eq!(report["ids"], serde_json::json!([0]));
     assert_eq!(report["gone"], serde_json::json!([0]));
     assert_ne!(
@@ -27,6 +31,11 @@ fn registers_from_a_profile_and_cluster_id_and_unregisters_on_sigterm() {
     );
     let status = engine.wait(LIMIT).expect("the engine exits after SIGTERM");
     assert!(status.success(), "{status}");
+    let said = std::fs::read_to_string(&at_exit).unwrap_or_default();
+    assert_eq!(
+        said, "bye",
+        "the Python exited normally, running its atexit handlers"
+    );
     // The hub heard it from the engine, not from missed heartbeats.
     let uuid = registered_uuid(&engine.stderr()).expect("the engine logs its uuid");
     assert_eq!(report["uuids"]["0"], uuid.as_str());
