@@ -30,6 +30,9 @@ pub struct WorkerConfig {
     pub cwd: Option<PathBuf>,
     /// Extra environment variables for the child (and so for its subprocesses).
     pub env: Vec<(OsString, OsString)>,
+    /// IPython's colour scheme (`nocolor`, `neutral`, `linux`, `lightbg`) for tracebacks
+    /// and other coloured output; IPython's default when `None`.
+    pub ipython_colors: Option<String>,
     /// How long the child may take to connect back and import its shell. Importing IPython
     /// takes about a second on a warm disk, much longer on a cold or loaded machine.
     pub start_timeout: Duration,
@@ -43,6 +46,7 @@ impl Default for WorkerConfig {
             shell: ShellChoice::Auto,
             cwd: None,
             env: Vec::new(),
+            ipython_colors: None,
             start_timeout: Duration::from_secs(60),
         }
     }

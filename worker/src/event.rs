@@ -4,6 +4,7 @@
 //! `update_display_data`, `clear_output`, `execute_result`, `error`, `input_request`), so
 //! the kernel and the engine forward them with no translation beyond the envelope.
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -100,6 +101,14 @@ pub enum Event {
         prompt: String,
         /// True for `getpass()`: the frontend should not echo.
         password: bool,
+    },
+    /// `ipyparallel.datapub.publish_data(dict)`: the dict, serialized by
+    /// `ipyparallel.serialize`, which an engine publishes as `data_message`.
+    Data {
+        /// The dict's keys.
+        keys: Vec<String>,
+        /// `serialize_object(dict)`.
+        buffers: Vec<Bytes>,
     },
     /// The code asked its host for something only the host has (the kernel's results of
     /// earlier `%px` cells, for example); answer with

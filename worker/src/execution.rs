@@ -5,10 +5,11 @@ use tokio::sync::mpsc;
 
 use crate::error::{Result, WorkerError};
 use crate::event::{ErrorInfo, Event, MimeBundle, StreamName};
+use crate::job::Update;
 use crate::reply::ExecuteReply;
-use crate::supervisor::Update;
 
-/// A running execution: its events in order, then its reply.
+/// A running execution (or apply, with `R` = [`ApplyReply`](crate::ApplyReply)): its events
+/// in order, then its reply.
 ///
 /// Read it with [`next_event`](Execution::next_event) to forward output while the code
 /// runs (and to answer [`Event::InputRequest`] and [`Event::HostCall`]), or with [`collect`](Execution::collect)
@@ -17,10 +18,10 @@ use crate::supervisor::Update;
 /// Dropping an execution does not stop the code; [`Worker::interrupt`](crate::Worker::interrupt)
 /// does.
 #[derive(Debug)]
-pub struct Execution {
-    updates: mpsc::Receiver<Update>,
+pub struct Execution<R = ExecuteReply> {
+    updates: mpsc::Receiver<Update<R>>,
     answers: mpsc::UnboundedSender<Answer>,
-    reply: Option<ExecuteReply>,
+    reply: Option<R>,
 }
 
 /// What the code is waiting for, once its caller has decided.
@@ -32,9 +33,9 @@ pub(crate) enum Answer {
     Host(std::result::Result<Value, String>),
 }
 
-impl Execution {
+impl<R> Execution<R> {
     pub(crate) fn new(
-        updates: mpsc::Receiver<Update>,
+        updates: mpsc::Receiver<Update<R>>,
         answers: mpsc::UnboundedSender<Answer>,
     ) -> Self {
         Execution {
@@ -81,13 +82,13 @@ impl Execution {
 
     /// Skips the remaining events (refusing input requests) and returns the reply;
     /// [`WorkerError::Closed`] if the worker went away first.
-    pub async fn reply(self) -> Result<ExecuteReply> {
+    pub async fn reply(self) -> Result<R> {
         Ok(self.collect().await?.reply)
     }
 
     /// All remaining events and the reply. Input requests and host calls are refused, since
     /// nobody can answer them here.
-    pub async fn collect(mut self) -> Result<ExecuteOutput> {
+    pub async fn collect(mut self) -> Result<ExecuteOutput<R>> {
         let mut events = Vec::new();
         while let Some(event) = self.next_event().await {
             match &event {
@@ -106,16 +107,16 @@ impl Execution {
     }
 }
 
-/// Everything one execution produced.
+/// Everything one execution (or apply) produced.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ExecuteOutput {
+pub struct ExecuteOutput<R = ExecuteReply> {
     /// The events, in order.
     pub events: Vec<Event>,
     /// How it ended.
-    pub reply: ExecuteReply,
+    pub reply: R,
 }
 
-impl ExecuteOutput {
+impl<R> ExecuteOutput<R> {
     /// All text of one stream, concatenated.
     pub fn stream(&self, which: StreamName) -> String {
         self.events

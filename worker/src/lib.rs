@@ -7,8 +7,12 @@
 //! - [`Worker::execute`] returns an [`Execution`]: the [`Event`]s the code produces while it
 //!   runs (stdout/stderr captured at the file-descriptor level, displays, the result, the
 //!   error, input requests), then an [`ExecuteReply`] with IPython's execution count.
+//! - [`Worker::apply`] runs a function sent by an ipyparallel client (`apply_request`):
+//!   the packed buffers go to Python as raw bytes, are unpacked with
+//!   `ipyparallel.serialize` in the user namespace, and the result comes back serialized
+//!   the same way in an [`ApplyReply`].
 //! - [`Worker::is_complete`], [`Worker::complete`] and [`Worker::inspect`] answer the
-//!   kernel's helper requests.
+//!   kernel's helper requests; [`Worker::reset`] empties the namespace.
 //!
 //! With IPython importable the child runs IPython's `InteractiveShell` (magics, rich
 //! display, IPython tracebacks); otherwise, or with [`ShellChoice::Basic`], a stdlib-only
@@ -43,6 +47,7 @@ mod event;
 mod execution;
 mod idle_output;
 mod info;
+mod job;
 mod partial_lines;
 mod process;
 mod protocol;
@@ -56,6 +61,6 @@ pub use error::{Result, WorkerError};
 pub use event::{DisplayData, ErrorInfo, Event, MimeBundle, StreamName};
 pub use execution::{ExecuteOutput, Execution};
 pub use info::{ShellKind, WorkerInfo};
-pub use reply::{Completion, ExecuteReply, Inspection, IsComplete, ReplyStatus};
-pub use request::ExecuteRequest;
+pub use reply::{ApplyReply, Completion, ExecuteReply, Inspection, IsComplete, ReplyStatus};
+pub use request::{ApplyRequest, ExecuteRequest};
 pub use worker::Worker;

@@ -26,7 +26,7 @@ use tokio::process::{Child, Command};
 
 use crate::capture::OutputPipe;
 use crate::config::{ShellChoice, WorkerConfig};
-use crate::connection::Connection;
+use crate::connection::{Connection, Frame};
 use crate::error::{Result, WorkerError};
 use crate::event::StreamName;
 use crate::info::{ShellKind, WorkerInfo};
@@ -34,11 +34,12 @@ use crate::protocol::{FromChild, ToChild};
 
 /// The Python side (`python/px_worker/`), embedded so that the crate's binaries are
 /// relocatable.
-const PYTHON_PACKAGE: [(&str, &str); 11] = [
+const PYTHON_PACKAGE: [(&str, &str); 12] = [
     (
         "__init__.py",
         include_str!("../python/px_worker/__init__.py"),
     ),
+    ("apply.py", include_str!("../python/px_worker/apply.py")),
     (
         "basic_shell.py",
         include_str!("../python/px_worker/basic_shell.py"),
@@ -78,8 +79,8 @@ main()
 pub(crate) enum Activity {
     /// Text read from fd 1 or 2.
     Output(StreamName, String),
-    /// A frame body from the channel.
-    Frame(Vec<u8>),
+    /// A frame from the channel.
+    Frame(Frame),
     /// The child is gone or the channel is broken; the string says how, for the log.
     Gone(String),
 }
@@ -121,6 +122,9 @@ impl Process {
             .kill_on_drop(true);
         if config.shell == ShellChoice::Basic {
             command.env("PX_WORKER_SHELL", "basic");
+        }
+        if let Some(colors) = &config.ipython_colors {
+            command.env("PX_WORKER_COLORS", colors);
         }
         if let Some(cwd) = &config.cwd {
             command.current_dir(cwd);
@@ -182,6 +186,15 @@ impl Process {
     /// Sends a frame to the child.
     pub(crate) async fn send(&mut self, msg: &ToChild) -> io::Result<()> {
         self.conn.write_frame(msg).await
+    }
+
+    /// Sends a frame followed by binary buffers.
+    pub(crate) async fn send_with(
+        &mut self,
+        msg: &ToChild,
+        buffers: &[bytes::Bytes],
+    ) -> io::Result<()> {
+        self.conn.write_frame_with(msg, buffers).await
     }
 
     /// Waits for the next thing the child does. Cancel-safe.
@@ -323,7 +336,7 @@ impl Starting<'_> {
                         Ok(None) => return Err(self.failed("it closed the channel before hello".into())),
                         Err(e) => return Err(self.failed(format!("the channel broke: {e}"))),
                     };
-                    return match FromChild::parse(&frame) {
+                    return match FromChild::parse(&frame.body) {
                         Ok(FromChild::Hello { token: t, pid, python, ipython, shell }) if t == token => {
                             Ok(WorkerInfo {
                                 pid,
@@ -386,6 +399,22 @@ pub(crate) fn signal_group(pgid: i32, signal: libc::c_int) {
         let err = io::Error::last_os_error();
         if err.raw_os_error() != Some(libc::ESRCH) {
             tracing::warn!(pgid, signal, "signalling the worker's process group: {err}");
+        }
+    }
+}
+
+/// Sends `signal` to the one process `pid` (the group leader, not its subprocesses); a
+/// process that no longer exists is not an error.
+pub(crate) fn signal_process(pid: i32, signal: libc::c_int) {
+    if pid <= 1 {
+        return; // 0 would signal our own group, 1 init: never meant
+    }
+    // SAFETY: kill only sends a signal; any pid and signal value is memory-safe.
+    let rc = unsafe { libc::kill(pid, signal) };
+    if rc != 0 {
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::ESRCH) {
+            tracing::warn!(pid, signal, "signalling the worker: {err}");
         }
     }
 }

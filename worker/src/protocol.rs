@@ -18,6 +18,11 @@ use crate::request::ExecuteRequest;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum ToChild {
     Execute(ExecuteRequest),
+    /// Call a function packed by `ipyparallel.serialize.pack_apply_message`; the packed
+    /// buffers follow the frame.
+    Apply,
+    /// Empty the user namespace (`%reset -f`), as an engine's `clear_request` does.
+    Reset,
     IsComplete {
         code: String,
     },
@@ -89,6 +94,12 @@ pub(crate) enum FromChild {
         error: ErrorInfo,
         seq: Option<u64>,
     },
+    /// `publish_data`: the serialized dict follows as the frame's buffers.
+    DataMessage {
+        #[serde(default)]
+        keys: Vec<String>,
+        seq: Option<u64>,
+    },
     /// A stream switch: drain the pipes, then ack.
     Sync {
         seq: u64,
@@ -108,6 +119,15 @@ pub(crate) enum FromChild {
         seq: u64,
     },
     ExecuteReply(Box<ExecuteReplyFrame>),
+    /// The end of an `apply`; on success the frame's buffers hold the serialized result.
+    ApplyReply {
+        status: ReplyStatus,
+        ename: Option<String>,
+        evalue: Option<String>,
+        #[serde(default)]
+        traceback: Vec<String>,
+    },
+    ResetReply,
     IsCompleteReply {
         status: String,
         #[serde(default)]
@@ -171,7 +191,8 @@ impl FromChild {
             | FromChild::UpdateDisplayData { seq, .. }
             | FromChild::ClearOutput { seq, .. }
             | FromChild::ExecuteResult { seq, .. }
-            | FromChild::Error { seq, .. } => *seq,
+            | FromChild::Error { seq, .. }
+            | FromChild::DataMessage { seq, .. } => *seq,
             FromChild::Sync { seq } => Some(*seq),
             _ => None,
         }

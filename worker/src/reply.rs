@@ -1,5 +1,6 @@
 //! The answers: how an execution ended, and the replies of the kernel's helper requests.
 
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -34,6 +35,21 @@ pub struct ExecuteReply {
     pub payload: Vec<Value>,
     /// True when the Python child died during this execution and was replaced: the
     /// namespace is new and counting starts again.
+    pub worker_restarted: bool,
+}
+
+/// The end of an apply, as an engine's `apply_reply` carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplyReply {
+    /// How it ended.
+    pub status: ReplyStatus,
+    /// The exception, when `status` is `Error` (the function raised, the payload could not
+    /// be unpacked, or `ipyparallel` is not importable).
+    pub error: Option<ErrorInfo>,
+    /// `ipyparallel.serialize.serialize_object(result)`: the pickled result and any large
+    /// buffers taken out of it, as the engine sends them back. Empty unless `Ok`.
+    pub buffers: Vec<Bytes>,
+    /// True when the Python child died during this call and was replaced.
     pub worker_restarted: bool,
 }
 

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
 use serde::Serialize;
 
 /// One cell to run, with Jupyter's `execute_request` options.
@@ -71,5 +72,24 @@ impl ExecuteRequest {
     pub fn allow_stdin(mut self, allow: bool) -> Self {
         self.allow_stdin = allow;
         self
+    }
+}
+
+/// A function call sent by an ipyparallel client (`apply_request`): the buffers of
+/// `ipyparallel.serialize.pack_apply_message(f, args, kwargs)`, opaque here.
+///
+/// The Python side unpacks them with `ipyparallel.serialize` in the user namespace, calls
+/// the function there and serializes the result the same way, so it needs ipyparallel
+/// importable in the worker's Python (a clear error says so otherwise).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApplyRequest {
+    /// The packed function, arguments and keyword arguments, in order.
+    pub buffers: Vec<Bytes>,
+}
+
+impl ApplyRequest {
+    /// A call from the buffers of an `apply_request`.
+    pub fn new(buffers: Vec<Bytes>) -> Self {
+        ApplyRequest { buffers }
     }
 }

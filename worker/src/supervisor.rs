@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
@@ -20,11 +21,11 @@ use crate::event::{ErrorInfo, Event, StreamName};
 use crate::execution::Answer;
 use crate::idle_output::IdleOutput;
 use crate::info::WorkerInfo;
+use crate::job::{Job, JobReply, Update};
 use crate::partial_lines::PartialLines;
 use crate::process::{Activity, Ended, Process};
-use crate::protocol::{ExecuteReplyFrame, FromChild, ToChild};
-use crate::reply::{ExecuteReply, ReplyStatus};
-use crate::request::ExecuteRequest;
+use crate::protocol::{FromChild, ToChild};
+use crate::reply::{ApplyReply, ExecuteReply};
 
 /// How long a child whose channel closed may take to be reaped by itself: long enough to
 /// report its own exit code (`os._exit(3)` closes the socket a moment before it is a zombie),
@@ -48,7 +49,8 @@ pub(crate) struct Shared {
 
 /// Work for the task.
 pub(crate) enum Command {
-    Execute(ExecuteJob),
+    Execute(Job<ExecuteReply>),
+    Apply(Job<ApplyReply>),
     Query {
         request: ToChild,
         reply: oneshot::Sender<Result<FromChild>>,
@@ -58,23 +60,9 @@ pub(crate) enum Command {
     },
 }
 
-/// One execution: where its events go and where answers to its questions come from.
-pub(crate) struct ExecuteJob {
-    pub request: ExecuteRequest,
-    pub updates: mpsc::Sender<Update>,
-    /// Answers to input requests and host calls, in the order they were asked.
-    pub answers: mpsc::UnboundedReceiver<Answer>,
-}
-
-/// What an [`Execution`](crate::Execution) receives.
-pub(crate) enum Update {
-    Event(Event),
-    Reply(ExecuteReply),
-}
-
-/// How serving an execution ended, before the task cleans up.
-enum Outcome {
-    Replied(ExecuteReply),
+/// How serving a job ended, before the task cleans up.
+enum Outcome<R> {
+    Replied(R),
     Gone(String),
     Stopped,
 }
@@ -116,6 +104,7 @@ impl Supervisor {
         while let Some(command) = self.next_command().await {
             match command {
                 Command::Execute(job) => self.execute(job).await,
+                Command::Apply(job) => self.execute(job).await,
                 Command::Query { request, reply } => {
                     let answer = self.query(request).await;
                     let _ = reply.send(answer);
@@ -157,10 +146,10 @@ impl Supervisor {
             };
             match activity {
                 Activity::Output(name, text) => self.idle.push_stream(name, text),
-                Activity::Frame(body) => match FromChild::parse(&body) {
+                Activity::Frame(frame) => match FromChild::parse(&frame.body) {
                     Ok(msg) => {
                         let ack = msg.ack_seq();
-                        match event_of(msg) {
+                        match event_of(msg, frame.buffers) {
                             Ok(event) => self.idle.push(event),
                             Err(other) => {
                                 tracing::debug!("unexpected frame from an idle worker: {other:?}")
@@ -183,7 +172,7 @@ impl Supervisor {
                             "the Python worker died while idle ({}); restarting it",
                             ended.how
                         );
-                        self.idle.push(died_event(&ended.how));
+                        self.idle.push(Event::Error(died_error(&ended.how)));
                         self.restart_after_death().await;
                     }
                 }
@@ -191,9 +180,11 @@ impl Supervisor {
         }
     }
 
-    async fn execute(&mut self, job: ExecuteJob) {
-        let ExecuteJob {
+    async fn execute<R: JobReply>(&mut self, job: Job<R>) {
+        let Job {
             request,
+            buffers,
+            counted,
             updates,
             mut answers,
         } = job;
@@ -202,7 +193,6 @@ impl Supervisor {
             stop: self.stop.clone(),
             lines: PartialLines::default(),
         };
-        let counted = request.store_history && !request.silent;
         if let Err(e) = self.ensure_process().await {
             for event in self.idle.take() {
                 sink.event(event).await;
@@ -213,21 +203,25 @@ impl Supervisor {
                 traceback: vec![e.to_string()],
             };
             sink.event(Event::Error(error.clone())).await;
-            sink.reply(error_reply(self.last_count, Some(error), false))
-                .await;
+            sink.reply(R::failed(self.last_count, error, false)).await;
             return;
         }
         for event in self.idle.take() {
             sink.event(event).await;
         }
-        match self.serve_execute(request, &mut sink, &mut answers).await {
+        match self
+            .serve_execute(request, &buffers, &mut sink, &mut answers)
+            .await
+        {
             Outcome::Replied(reply) => {
-                self.last_count = reply.execution_count;
+                if let Some(count) = reply.execution_count() {
+                    self.last_count = count;
+                }
                 sink.reply(reply).await;
             }
             Outcome::Stopped => {
                 self.stop_process(false).await;
-                sink.reply(aborted_reply(self.last_count)).await;
+                sink.reply(R::aborted(self.last_count)).await;
             }
             Outcome::Gone(how) => {
                 tracing::debug!("worker gone during an execution: {how}");
@@ -238,13 +232,11 @@ impl Supervisor {
                 }
                 let count = self.last_count + u32::from(counted);
                 if requested || self.stopping() {
-                    sink.reply(aborted_reply(count)).await;
+                    sink.reply(R::aborted(count)).await;
                 } else {
-                    let Event::Error(error) = died_event(&ended.how) else {
-                        unreachable!("died_event makes an error")
-                    };
+                    let error = died_error(&ended.how);
                     sink.event(Event::Error(error.clone())).await;
-                    sink.reply(error_reply(count, Some(error), true)).await;
+                    sink.reply(R::failed(count, error, true)).await;
                     self.restart_after_death().await;
                 }
             }
@@ -252,16 +244,17 @@ impl Supervisor {
     }
 
     /// Sends the request and relays what the child does until its reply.
-    async fn serve_execute(
+    async fn serve_execute<R: JobReply>(
         &mut self,
-        request: ExecuteRequest,
-        sink: &mut Sink,
+        request: ToChild,
+        buffers: &[Bytes],
+        sink: &mut Sink<R>,
         answers: &mut mpsc::UnboundedReceiver<Answer>,
-    ) -> Outcome {
+    ) -> Outcome<R> {
         let Some(process) = self.process.as_mut() else {
             return Outcome::Gone("no process".into());
         };
-        if let Err(e) = process.send(&ToChild::Execute(request)).await {
+        if let Err(e) = process.send_with(&request, buffers).await {
             return Outcome::Gone(format!("sending the request failed: {e}"));
         }
         // The child's main thread waits for one answer at a time: its seq, and whether it
@@ -299,20 +292,20 @@ impl Supervisor {
                     continue;
                 }
             };
-            let body = match activity {
+            let frame = match activity {
                 Activity::Output(name, text) => {
                     sink.stream(name, text).await;
                     continue;
                 }
                 Activity::Gone(how) => return Outcome::Gone(how),
-                Activity::Frame(body) => body,
+                Activity::Frame(frame) => frame,
             };
             // Everything written before this frame was sent is in the pipes now.
             for (name, text) in process.drain_output() {
                 sink.stream(name, text).await;
             }
             sink.release().await;
-            let msg = match FromChild::parse(&body) {
+            let msg = match FromChild::parse(&frame.body) {
                 Ok(msg) => msg,
                 Err(bad) => {
                     tracing::warn!("malformed frame from the worker: {}", bad.reason);
@@ -323,8 +316,12 @@ impl Supervisor {
                 }
             };
             let ack = msg.ack_seq();
+            let mut buffers = frame.buffers;
+            let msg = match R::from_frame(msg, &mut buffers) {
+                Ok(reply) => return Outcome::Replied(reply),
+                Err(msg) => msg,
+            };
             match msg {
-                FromChild::ExecuteReply(frame) => return Outcome::Replied(reply_of(*frame)),
                 FromChild::InputRequest {
                     prompt,
                     password,
@@ -337,7 +334,7 @@ impl Supervisor {
                     waiting = Some((seq, true));
                     sink.event(Event::HostCall { name, args }).await;
                 }
-                msg => match event_of(msg) {
+                msg => match event_of(msg, buffers) {
                     Ok(event) => sink.event(event).await,
                     Err(FromChild::Sync { .. }) => {}
                     Err(other) => {
@@ -366,15 +363,15 @@ impl Supervisor {
                     activity = process.next_activity() => activity,
                     () = stopped(&mut self.stop) => return Err(WorkerError::Closed),
                 };
-                let body = match activity {
+                let frame = match activity {
                     Activity::Output(name, text) => {
                         self.idle.push_stream(name, text);
                         continue;
                     }
                     Activity::Gone(how) => break how,
-                    Activity::Frame(body) => body,
+                    Activity::Frame(frame) => frame,
                 };
-                let msg = match FromChild::parse(&body) {
+                let msg = match FromChild::parse(&frame.body) {
                     Ok(msg) => msg,
                     Err(bad) => {
                         tracing::warn!("malformed frame from the worker: {}", bad.reason);
@@ -388,8 +385,9 @@ impl Supervisor {
                     FromChild::IsCompleteReply { .. }
                     | FromChild::CompleteReply(_)
                     | FromChild::InspectReply(_)
+                    | FromChild::ResetReply
                     | FromChild::Failed { .. } => return Ok(msg),
-                    msg => match event_of(msg) {
+                    msg => match event_of(msg, frame.buffers) {
                         Ok(event) => self.idle.push(event),
                         Err(other) => tracing::debug!("unexpected frame during a query: {other:?}"),
                     },
@@ -484,13 +482,13 @@ impl Supervisor {
 
 /// Delivers an execution's updates; gives up when the worker stops, so that an
 /// [`Execution`](crate::Execution) nobody reads cannot hold a shutdown back.
-struct Sink {
-    updates: mpsc::Sender<Update>,
+struct Sink<R> {
+    updates: mpsc::Sender<Update<R>>,
     stop: watch::Receiver<bool>,
     lines: PartialLines,
 }
 
-impl Sink {
+impl<R> Sink<R> {
     async fn stream(&mut self, name: StreamName, text: String) {
         for event in self.lines.push(name, text) {
             self.deliver(Update::Event(event)).await;
@@ -509,12 +507,12 @@ impl Sink {
         self.deliver(Update::Event(event)).await;
     }
 
-    async fn reply(&mut self, reply: ExecuteReply) {
+    async fn reply(&mut self, reply: R) {
         self.release().await;
         self.deliver(Update::Reply(reply)).await;
     }
 
-    async fn deliver(&self, update: Update) {
+    async fn deliver(&self, update: Update<R>) {
         let mut stop = self.stop.clone();
         tokio::select! {
             biased;
@@ -552,7 +550,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The event a frame stands for, or the frame back if it is not an event.
-fn event_of(msg: FromChild) -> Result<Event, FromChild> {
+fn event_of(msg: FromChild, buffers: Vec<Bytes>) -> Result<Event, FromChild> {
     Ok(match msg {
         FromChild::DisplayData { display, .. } => Event::DisplayData(display),
         FromChild::UpdateDisplayData { display, .. } => Event::UpdateDisplayData(display),
@@ -568,6 +566,7 @@ fn event_of(msg: FromChild) -> Result<Event, FromChild> {
             metadata,
         },
         FromChild::Error { error, .. } => Event::Error(error),
+        FromChild::DataMessage { keys, .. } => Event::Data { keys, buffers },
         other => return Err(other),
     })
 }
@@ -587,49 +586,11 @@ fn host_reply(seq: u64, result: std::result::Result<serde_json::Value, String>) 
     }
 }
 
-fn reply_of(frame: ExecuteReplyFrame) -> ExecuteReply {
-    let error = (frame.status == ReplyStatus::Error).then(|| ErrorInfo {
-        ename: frame.ename.unwrap_or_default(),
-        evalue: frame.evalue.unwrap_or_default(),
-        traceback: frame.traceback,
-    });
-    ExecuteReply {
-        status: frame.status,
-        execution_count: frame.execution_count,
-        error,
-        user_expressions: frame.user_expressions,
-        payload: frame.payload,
-        worker_restarted: false,
-    }
-}
-
-fn died_event(how: &str) -> Event {
+fn died_error(how: &str) -> ErrorInfo {
     let message = format!("the Python worker died ({how}); restarting it — variables are lost");
-    Event::Error(ErrorInfo {
+    ErrorInfo {
         ename: "WorkerDied".into(),
         evalue: message.clone(),
         traceback: vec![message],
-    })
-}
-
-fn error_reply(count: u32, error: Option<ErrorInfo>, restarted: bool) -> ExecuteReply {
-    ExecuteReply {
-        status: ReplyStatus::Error,
-        execution_count: count,
-        error,
-        user_expressions: Default::default(),
-        payload: Vec::new(),
-        worker_restarted: restarted,
-    }
-}
-
-fn aborted_reply(count: u32) -> ExecuteReply {
-    ExecuteReply {
-        status: ReplyStatus::Aborted,
-        execution_count: count,
-        error: None,
-        user_expressions: Default::default(),
-        payload: Vec::new(),
-        worker_restarted: false,
     }
 }

@@ -10,11 +10,12 @@ use crate::config::WorkerConfig;
 use crate::error::{Result, WorkerError};
 use crate::execution::Execution;
 use crate::info::WorkerInfo;
-use crate::process::{signal_group, Process};
+use crate::job::Job;
+use crate::process::{signal_group, signal_process, Process};
 use crate::protocol::{FromChild, ToChild};
-use crate::reply::{Completion, Inspection, IsComplete};
-use crate::request::ExecuteRequest;
-use crate::supervisor::{lock, Command, ExecuteJob, Shared, Supervisor};
+use crate::reply::{ApplyReply, Completion, Inspection, IsComplete};
+use crate::request::{ApplyRequest, ExecuteRequest};
+use crate::supervisor::{lock, Command, Shared, Supervisor};
 
 /// Events an execution may have in flight before the worker waits for its reader.
 const EVENT_BUFFER: usize = 64;
@@ -58,9 +59,30 @@ impl Worker {
     pub fn execute(&self, request: ExecuteRequest) -> Result<Execution> {
         let (updates, updates_rx) = mpsc::channel(EVENT_BUFFER);
         let (answers, answers_rx) = mpsc::unbounded_channel();
+        let counted = request.store_history && !request.silent;
         self.commands
-            .send(Command::Execute(ExecuteJob {
-                request,
+            .send(Command::Execute(Job {
+                request: ToChild::Execute(request),
+                buffers: Vec::new(),
+                counted,
+                updates,
+                answers: answers_rx,
+            }))
+            .map_err(|_| WorkerError::Closed)?;
+        Ok(Execution::new(updates_rx, answers))
+    }
+
+    /// Queues a function call from an ipyparallel client; like an execution, its output
+    /// comes as events, then the reply carries the serialized result. It runs in the same
+    /// namespace as executions, and does not move the execution count.
+    pub fn apply(&self, request: ApplyRequest) -> Result<Execution<ApplyReply>> {
+        let (updates, updates_rx) = mpsc::channel(EVENT_BUFFER);
+        let (answers, answers_rx) = mpsc::unbounded_channel();
+        self.commands
+            .send(Command::Apply(Job {
+                request: ToChild::Apply,
+                buffers: request.buffers,
+                counted: false,
                 updates,
                 answers: answers_rx,
             }))
@@ -73,6 +95,29 @@ impl Worker {
     /// ignores it.
     pub fn interrupt(&self) {
         signal_group(self.shared.pgid.load(Ordering::SeqCst), libc::SIGINT);
+    }
+
+    /// Sends `signal` to the Python process itself (not its subprocesses), as if it had
+    /// been sent to an engine: a handler the code installed with `signal.signal` runs.
+    /// SIGINT is better sent with [`interrupt`](Worker::interrupt). A signal that kills
+    /// Python is a crash like any other: the worker restarts.
+    pub fn signal(&self, signal: i32) {
+        signal_process(self.shared.pgid.load(Ordering::SeqCst), signal);
+    }
+
+    /// Empties the user namespace, as IPython's `%reset -f` does (an engine's
+    /// `clear_request`); the count is kept. The reset is queued by this call, before any
+    /// request made after it, and runs once a running execution has ended; the returned
+    /// future resolves when it is done.
+    pub fn reset(&self) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+        let answer = self.send_query(ToChild::Reset);
+        async move {
+            match answer?.await.map_err(|_| WorkerError::Closed)?? {
+                FromChild::ResetReply => Ok(()),
+                FromChild::Failed { message } => Err(WorkerError::Python(message)),
+                other => Err(unexpected(other)),
+            }
+        }
     }
 
     /// Whether `code` is ready to run, as a console decides when Enter runs a cell.
@@ -150,11 +195,17 @@ impl Worker {
         Ok(())
     }
 
-    async fn query(&self, request: ToChild) -> Result<FromChild> {
+    /// Queues a helper request now; its answer comes through the receiver.
+    fn send_query(&self, request: ToChild) -> Result<oneshot::Receiver<Result<FromChild>>> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(Command::Query { request, reply })
             .map_err(|_| WorkerError::Closed)?;
+        Ok(answer)
+    }
+
+    async fn query(&self, request: ToChild) -> Result<FromChild> {
+        let answer = self.send_query(request)?;
         match answer.await.map_err(|_| WorkerError::Closed)?? {
             FromChild::Failed { message } => Err(WorkerError::Python(message)),
             reply => Ok(reply),

@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{config, run, run_request, start, LIMIT};
-use px_worker::{Event, ExecuteRequest, ReplyStatus, ShellKind, StreamName};
+use px_worker::{Event, ExecuteRequest, ReplyStatus, ShellKind, StreamName, WorkerConfig};
 
 #[tokio::test]
 async fn worker_uses_ipython_when_importable() {
@@ -373,5 +373,22 @@ async fn syntax_only_counts_and_checks_but_runs_nothing() {
         undefined.error().map(|e| e.ename.as_str()),
         Some("NameError")
     );
+    worker.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_nocolor_scheme_gives_plain_tracebacks() {
+    let worker = start(WorkerConfig {
+        ipython_colors: Some("nocolor".into()),
+        ..config()
+    })
+    .await;
+    let out = run(&worker, "1/0").await;
+    let text = out.error().expect("an error").traceback.join("\n");
+    assert!(
+        text.contains("ZeroDivisionError: division by zero"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "{text:?}");
     worker.shutdown().await.unwrap();
 }

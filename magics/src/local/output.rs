@@ -113,6 +113,8 @@ pub(super) async fn forward_events(run: &mut Execution, out: &mut dyn LocalOutpu
                 out.result(Value::Object(data), Value::Object(metadata))
             }
             Event::Error(e) => out.error(&e.ename, &e.evalue, &e.traceback),
+            // Only engines publish data (`publish_data`); a local cell has nobody to tell.
+            Event::Data { .. } => {}
             Event::InputRequest { prompt, password } => {
                 // An interrupted `input()` raises and goes on without its answer: the
                 // question is dropped as soon as the code does anything else.

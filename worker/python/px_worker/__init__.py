@@ -10,6 +10,7 @@ environment variables configure it, and are removed before any user code runs:
 - ``PX_WORKER_TOKEN``: echoed in the ``hello`` frame so the supervisor knows it talks to the
   child it started.
 - ``PX_WORKER_SHELL``: ``basic`` forces the stdlib-only shell even when IPython is importable.
+- ``PX_WORKER_COLORS``: IPython's colour scheme (``nocolor`` for plain tracebacks).
 
 File descriptors 1 and 2 are pipes read directly by the supervisor, so output of C code and
 subprocesses is captured with no help from Python. This package only makes Python-level

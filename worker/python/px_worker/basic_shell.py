@@ -172,6 +172,23 @@ class BasicShell:
         reply["user_expressions"] = self.user_expressions(user_expressions)
         return reply
 
+    def namespaces(self):
+        return self.ns, self.ns
+
+    def show_exception(self, exc):
+        """Publishes ``exc`` with the standard library's formatting; returns the lines."""
+        from px_worker.apply import without_leading_worker_frames
+
+        tb = without_leading_worker_frames(exc.__traceback__)
+        stb = [line.rstrip("\n") for line in traceback.format_exception(type(exc), exc, tb)]
+        emit(error_event(type(exc), exc, stb))
+        return stb
+
+    def reset(self):
+        keep = {k: self.ns[k] for k in ("__name__", "__doc__", "__builtins__", "display") if k in self.ns}
+        self.ns.clear()
+        self.ns.update(keep)
+
     def user_expressions(self, expressions):
         out = {}
         for key, expr in (expressions or {}).items():

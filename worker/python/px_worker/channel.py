@@ -1,5 +1,9 @@
-"""The socket to the supervisor: length-prefixed JSON frames, sync points, input requests,
-host calls."""
+"""The socket to the supervisor: length-prefixed JSON frames with optional binary buffers,
+sync points, input requests, host calls.
+
+A frame is an 8-byte header (the JSON body's length and the number of buffers, 4-byte
+big-endian each), the body, then each buffer as an 8-byte big-endian length and its bytes.
+"""
 
 import json
 import os
@@ -23,37 +27,70 @@ class Channel:
         self.send_lock = threading.Lock()
         self.seq = 0
 
-    def send(self, msg):
+    def send(self, msg, buffers=()):
+        """Send ``msg``, then ``buffers`` (anything with the buffer protocol) as raw bytes:
+        large arrays are written from their own memory, not copied into the frame."""
         body = dumps(msg)
-        frame = len(body).to_bytes(4, "big") + body
+        views = [_byte_view(b) for b in buffers]
+        head = len(body).to_bytes(4, "big") + len(views).to_bytes(4, "big") + body
         with self.send_lock:
             with critical():
-                self.sock.sendall(frame)
+                self.sock.sendall(head)
+                for view in views:
+                    self.sock.sendall(len(view).to_bytes(8, "big"))
+                    if len(view):
+                        self.sock.sendall(view)
 
     def recv(self):
-        """Next frame; only the main thread reads."""
-        while True:
-            if len(self.rbuf) >= 4:
-                n = int.from_bytes(self.rbuf[:4], "big")
-                if len(self.rbuf) >= 4 + n:
-                    with critical():
-                        body = bytes(self.rbuf[4 : 4 + n])
-                        del self.rbuf[: 4 + n]
-                        msg = json.loads(body)
-                    return msg
-            # Waiting happens outside the critical section, so an interrupt can end it.
+        """Next frame; only the main thread reads. Buffers, if any, are in
+        ``msg["buffers"]`` as bytearrays."""
+        # Waiting for a frame to start happens outside the critical section, so an interrupt
+        # can end it; once its header is here, the rest follows at once and is read whole.
+        while len(self.rbuf) < 8:
             select.select([self.sock], [], [])
             with critical():
-                chunk = self.sock.recv(1 << 16)
-                if not chunk:
-                    supervisor_gone()
-                self.rbuf += chunk
+                self._read_some()
+        with critical():
+            head = self._take(8)
+            n = int.from_bytes(head[:4], "big")
+            count = int.from_bytes(head[4:], "big")
+            msg = json.loads(bytes(self._take(n)))
+            if count:
+                msg["buffers"] = [
+                    self._take(int.from_bytes(self._take(8), "big")) for _ in range(count)
+                ]
+        return msg
 
-    def sync_point(self, msg):
+    def _read_some(self):
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            supervisor_gone()
+        self.rbuf += chunk
+
+    def _take(self, n):
+        """The next ``n`` bytes, from what was read ahead, then straight from the socket
+        into the result (a large buffer is not assembled from chunks)."""
+        if len(self.rbuf) >= n:
+            out = self.rbuf[:n]
+            del self.rbuf[:n]
+            return out
+        out = bytearray(n)
+        have = len(self.rbuf)
+        out[:have] = self.rbuf
+        self.rbuf.clear()
+        view = memoryview(out)
+        while have < n:
+            got = self.sock.recv_into(view[have:], n - have)
+            if not got:
+                supervisor_gone()
+            have += got
+        return out
+
+    def sync_point(self, msg, buffers=()):
         """Send ``msg`` and wait until the supervisor has drained both pipes and acked."""
         self.seq += 1
         seq = msg["seq"] = self.seq
-        self.send(msg)
+        self.send(msg, buffers)
         while True:
             reply = self.recv()
             # Anything else is a stale ack or input reply of a wait that an interrupt ended.
@@ -83,6 +120,13 @@ class Channel:
                 if reply.get("error") is not None:
                     raise HostError(reply["error"])
                 return reply.get("value")
+
+
+def _byte_view(buf):
+    view = memoryview(buf)
+    if view.format != "B" or view.ndim != 1:
+        view = view.cast("B")
+    return view
 
 
 class HostError(RuntimeError):

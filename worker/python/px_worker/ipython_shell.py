@@ -74,7 +74,7 @@ def without_worker_frames(tb):
     return tb
 
 
-def make_ipython_shell():
+def make_ipython_shell(colors=None):
     from IPython.core import page, payloadpage
     from IPython.core.displayhook import DisplayHook
     from IPython.core.displaypub import DisplayPublisher
@@ -155,6 +155,8 @@ def make_ipython_shell():
     # Engines run by the dozen: an on-disk history database would be a lock contention point
     # and a file written into the user's profile. In/Out/_i still work from memory.
     config.HistoryManager.hist_file = ":memory:"
+    if colors:
+        config.InteractiveShell.colors = colors
     shell = PxShell.instance(
         config=config,
         displayhook_class=PxDisplayHook,
@@ -210,6 +212,27 @@ def make_ipython_shell():
                     traceback=shell.px_last_traceback or [],
                 )
             return reply
+
+        def namespaces(self):
+            return shell.user_global_ns, shell.user_ns
+
+        def show_exception(self, exc):
+            """Publishes ``exc`` as IPython shows errors; returns the traceback lines."""
+            from px_worker.apply import without_leading_worker_frames
+
+            shell.px_last_traceback = None
+            tb = without_leading_worker_frames(exc.__traceback__)
+            try:
+                shell.showtraceback((type(exc), exc, tb))
+            except Exception:
+                stb = [line.rstrip("\n") for line in traceback.format_exception(type(exc), exc, tb)]
+                emit(error_event(type(exc), exc, stb))
+                return stb
+            return shell.px_last_traceback or []
+
+        def reset(self):
+            # As an engine's clear_request: the namespace goes, the count stays.
+            shell.reset(new_session=False)
 
         def read_payload(self):
             payload = shell.payload_manager.read_payload()

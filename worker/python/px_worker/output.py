@@ -15,15 +15,16 @@ from px_worker.state import is_main_thread, state
 _original_streams = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
 
 
-def emit(msg):
-    """Send an event; from the main thread during an execution, as a sync point."""
+def emit(msg, buffers=()):
+    """Send an event (with binary ``buffers``); from the main thread during an execution,
+    as a sync point."""
     if state.chan is None:
         return
     if state.executing and is_main_thread() and not state.critical:
         flush_c_stdio()
-        state.chan.sync_point(msg)
+        state.chan.sync_point(msg, buffers)
     else:
-        state.chan.send(msg)
+        state.chan.send(msg, buffers)
 
 
 def flush_c_stdio():

@@ -7,6 +7,7 @@ import threading
 import traceback
 
 import px_worker.results  # noqa: F401  (importable by cells once the package leaves sys.path)
+from px_worker.apply import apply
 from px_worker.basic_shell import BasicShell
 from px_worker.channel import Channel, watch_parent
 from px_worker.ipython_shell import make_ipython_shell
@@ -22,13 +23,14 @@ from px_worker.state import on_sigint, state
 
 def make_shell():
     """IPython's shell when importable (and not refused), else the stdlib one."""
+    colors = os.environ.pop("PX_WORKER_COLORS", None)
     if os.environ.pop("PX_WORKER_SHELL", "auto") != "basic":
         try:
             import importlib.util
 
             if "MPLBACKEND" not in os.environ and importlib.util.find_spec("matplotlib_inline"):
                 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-            adapter, shell = make_ipython_shell()
+            adapter, shell = make_ipython_shell(colors)
             import IPython
 
             return adapter, IPython.__version__
@@ -63,6 +65,18 @@ def _handle(shell, msg):
             flush_c_stdio()
             state.executing = False
         return reply
+    if kind == "apply":
+        state.allow_stdin = False
+        state.executing = True
+        state.last_stream = None
+        try:
+            return apply(shell, msg.get("buffers", []))
+        finally:
+            flush_c_stdio()
+            state.executing = False
+    if kind == "reset":
+        shell.reset()
+        return {"type": "reset_reply"}
     if kind == "is_complete":
         return dict(shell.is_complete(msg["code"]), type="is_complete_reply")
     if kind == "complete":
@@ -89,7 +103,15 @@ def _serve(chan, shell):
             reply = _handle(shell, msg)
         except BaseException as exc:
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            if kind == "execute":
+            if kind == "apply":
+                reply = {
+                    "type": "apply_reply",
+                    "status": "error",
+                    "ename": type(exc).__name__,
+                    "evalue": str(exc),
+                    "traceback": [detail],
+                }
+            elif kind == "execute":
                 reply = {
                     "type": "execute_reply",
                     "status": "error",
@@ -101,7 +123,7 @@ def _serve(chan, shell):
                 }
             else:
                 reply = {"type": "failed", "message": detail}
-        chan.send(reply)
+        chan.send(reply, reply.pop("buffers", ()))
 
 
 def main():
