@@ -209,9 +209,12 @@ def _cluster_main(n, ipython_dir, ready):
     from traitlets.config import Config
 
     config = Config()
-    # PX_CONTROLLER_CMD=target/debug/pxcontroller runs the comparison on our controller.
+    # PX_CONTROLLER_CMD=target/debug/pxcontroller and PX_ENGINE_CMD=target/debug/pxengine run
+    # the comparison on our controller and engines.
     if os.environ.get("PX_CONTROLLER_CMD"):
         config.LocalControllerLauncher.controller_cmd = os.environ["PX_CONTROLLER_CMD"].split()
+    if os.environ.get("PX_ENGINE_CMD"):
+        config.LocalEngineSetLauncher.engine_cmd = os.environ["PX_ENGINE_CMD"].split()
     cluster = ipp.Cluster(
         n=n,
         cluster_id="",

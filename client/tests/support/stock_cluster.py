@@ -289,9 +289,12 @@ def make_cluster(args):
     # Keep a stuck stop inside STOP_SECONDS (stock: TERM, 5 s, KILL, then wait up to 60 s).
     config.LocalProcessLauncher.stop_seconds_until_kill = 3
     config.LocalProcessLauncher.stop_timeout = 3
-    # PX_CONTROLLER_CMD=target/debug/pxcontroller runs the same tests on our controller.
+    # PX_CONTROLLER_CMD=target/debug/pxcontroller and PX_ENGINE_CMD=target/debug/pxengine run
+    # the same tests on our controller and engines.
     if os.environ.get("PX_CONTROLLER_CMD"):
         config.LocalControllerLauncher.controller_cmd = os.environ["PX_CONTROLLER_CMD"].split()
+    if os.environ.get("PX_ENGINE_CMD"):
+        config.LocalEngineSetLauncher.engine_cmd = os.environ["PX_ENGINE_CMD"].split()
     if args.heartbeat_ms > 0:
         # As ipyparallel's own test suite does (tests/conftest.py): a new engine counts as
         # registered only once the heart monitor has seen it beat, and at the stock 3 s
