@@ -72,6 +72,9 @@ pub struct EngineConfig {
     pub missed_beats: u32,
     /// What to do then.
     pub on_controller_loss: OnControllerLoss,
+    /// Files run before the first request (`$PYTHONSTARTUP`, the profile's startup
+    /// files), as IPython runs them; the engine fails if the Python dies in one.
+    pub startup_files: Vec<PathBuf>,
     /// Code run (silently, in the user namespace) before the first request: stock's `-c`.
     pub startup_code: Vec<String>,
 }
@@ -89,6 +92,7 @@ impl EngineConfig {
             wait_for_file: Duration::from_secs(10),
             missed_beats: 5,
             on_controller_loss: OnControllerLoss::Reconnect(Duration::from_secs(60)),
+            startup_files: Vec::new(),
             startup_code: Vec::new(),
         }
     }

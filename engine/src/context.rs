@@ -39,6 +39,10 @@ pub(crate) struct EngineState {
     /// The count of the last counted execution (ipykernel's `execution_count`).
     pub execution_count: AtomicU32,
     pub stop: mpsc::UnboundedSender<StopRequest>,
+    /// The heart waits for the Python to be ready before its first beat: set when startup
+    /// files run, because a stock engine runs them before its heart starts, and the hub
+    /// counts an engine registered only once it beats.
+    pub beat_after_startup: bool,
 }
 
 impl EngineState {

@@ -102,7 +102,7 @@ fn handle(ctx: &Context, request: &Message) -> (Option<Message>, Option<StopRequ
             let info = crate::shell::kernel_info(&python);
             (reply(MsgType::KernelInfoReply, info), None)
         }
-        _ => (unhandled(ctx, request), None),
+        _ => (crate::unknown::reply(ctx, request, "control"), None),
     }
 }
 
@@ -155,28 +155,4 @@ pub(crate) fn deliver(state: &EngineState, sig: i32) -> Option<StopRequest> {
             None
         }
     }
-}
-
-/// Any other request gets an error reply of the matching type, so a client waiting on it
-/// is not left hanging.
-fn unhandled(ctx: &Context, request: &Message) -> Option<Message> {
-    let msg_type = &request.header.msg_type;
-    tracing::warn!("unhandled control message type {msg_type:?}");
-    let stem = msg_type.strip_suffix("_request")?;
-    let error = px_worker::ErrorInfo {
-        ename: "NotImplementedError".into(),
-        evalue: format!("pxengine does not handle {msg_type}"),
-        traceback: Vec::new(),
-    };
-    let mut reply = ctx
-        .session
-        .msg(
-            MsgType::Error,
-            ctx.identity.error_content(&error, "control"),
-        )
-        .with_parent(&request.header)
-        .with_idents(request.idents.clone())
-        .with_metadata(ctx.identity.engine_metadata());
-    reply.header.msg_type = format!("{stem}_reply");
-    Some(reply)
 }

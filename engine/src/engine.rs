@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use px_worker::{ExecuteRequest, ReplyStatus, Worker, WorkerConfig};
+use px_worker::{ExecuteRequest, ReplyStatus, Worker};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -56,17 +56,14 @@ pub async fn run(config: EngineConfig, mut signals: mpsc::UnboundedReceiver<i32>
     // The Python starts while the engine registers: the hub counts an engine registered
     // at its first heartbeat, which need not wait for Python.
     let (worker_tx, worker_rx) = watch::channel(WorkerState::Starting);
-    let starter = tokio::spawn(start_worker(
-        config.worker.clone(),
-        config.startup_code.clone(),
-        worker_tx,
-    ));
+    let starter = tokio::spawn(start_worker(config.clone(), worker_tx));
     let (stop_tx, mut stops) = mpsc::unbounded_channel();
     let state = Arc::new(EngineState {
         worker: worker_rx,
         aborts: Aborts::default(),
         execution_count: AtomicU32::new(0),
         stop: stop_tx,
+        beat_after_startup: !config.startup_files.is_empty(),
     });
     let timeout = config.registration_timeout;
     let first = Link::establish(&info, &uuid, config.requested_id, timeout, state.clone());
@@ -191,13 +188,11 @@ async fn reconnect(
     }))
 }
 
-/// Starts the Python, runs the startup code in it, and makes it available to handlers.
-async fn start_worker(
-    config: WorkerConfig,
-    startup_code: Vec<String>,
-    state: watch::Sender<WorkerState>,
-) {
-    let worker = match Worker::start(config).await {
+/// Starts the Python, runs the startup files and code in it, and makes it available to
+/// handlers. A Python that dies in a startup file fails the engine, as a stock engine dies
+/// with it: restarting would only run the same file again.
+async fn start_worker(config: EngineConfig, state: watch::Sender<WorkerState>) {
+    let worker = match Worker::start(config.worker.clone()).await {
         Ok(worker) => worker,
         Err(e) => {
             tracing::error!("the engine's Python did not start: {e}");
@@ -205,18 +200,42 @@ async fn start_worker(
             return;
         }
     };
-    for code in startup_code {
-        let reply = match worker.execute(ExecuteRequest::new(code.clone()).silent(true)) {
+    let files = config.startup_files.iter().map(|path| {
+        let runner = if path.extension().is_some_and(|e| e == "ipy") {
+            "safe_execfile_ipy"
+        } else {
+            "safe_execfile"
+        };
+        let path = px_wire::python_str_repr(&path.display().to_string());
+        // As IPython runs them: in the user namespace, errors shown, not fatal.
+        let code = format!("get_ipython().{runner}({path}, get_ipython().user_ns)");
+        (format!("the startup file {path}"), code)
+    });
+    let codes = config
+        .startup_code
+        .iter()
+        .map(|code| (format!("the startup code {code:?}"), code.clone()));
+    for (what, code) in files.chain(codes) {
+        let reply = match worker.execute(ExecuteRequest::new(code).silent(true)) {
             Ok(run) => run.collect().await,
             Err(e) => Err(e),
         };
         match reply {
             Ok(out) if out.reply.status == ReplyStatus::Ok => {}
+            Ok(out) if out.reply.worker_restarted => {
+                let why = out.reply.error.map(|e| e.evalue).unwrap_or_default();
+                // The worker's words go on about the restart, which is not going to happen.
+                let why = why.split("; restarting").next().unwrap_or_default();
+                let reason = format!("the Python died running {what}: {why}");
+                tracing::error!("{reason}");
+                state.send_replace(WorkerState::Failed(reason));
+                return;
+            }
             Ok(out) => tracing::warn!(
-                "startup code {code:?} failed: {}",
+                "{what} failed: {}",
                 out.reply.error.map(|e| e.evalue).unwrap_or_default()
             ),
-            Err(e) => tracing::warn!("startup code {code:?} failed: {e}"),
+            Err(e) => tracing::warn!("{what} failed: {e}"),
         }
     }
     if let Some(info) = worker.info() {

@@ -104,7 +104,7 @@ pub(crate) async fn forward_events<R>(
                 let _ =
                     running.answer_host(Err(format!("an engine has no host to answer {name:?}")));
             }
-            _ => ctx.publisher.event(&request.header, &event),
+            _ => ctx.publisher.event(&request.header, &event).await,
         }
     }
 }

@@ -2,9 +2,10 @@
 //! from a DEALER carrying the engine's uuid, and the time of the last ping tells the engine
 //! whether its controller is still there.
 //!
-//! The heart starts as soon as registration is accepted, before the Python is ready: the
-//! hub counts the engine as registered at the first pong it sees, and requests that arrive
-//! before the Python is up simply wait in the queue.
+//! The heart starts as soon as registration is accepted, before the Python is ready (unless
+//! startup files must run first, as a stock engine runs them): the hub counts the engine as
+//! registered at the first pong it sees, and requests that arrive before the Python is up
+//! simply wait in the queue.
 
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ impl Heart {
         timeout: Duration,
     ) -> Result<Heart> {
         let mut ping = Socket::new(SocketKind::Sub, None)?;
-        let mut pong = Socket::new(SocketKind::Dealer, Some(uuid.routing_id()))?;
+        let mut pong = Socket::new(SocketKind::Dealer, Some(&uuid.routing_id()))?;
         let (ping_url, pong_url) = (info.url(info.hb_ping), info.url(info.hb_pong));
         let (a, b) = tokio::join!(
             ping.connect(&ping_url, timeout),

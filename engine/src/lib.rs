@@ -42,6 +42,7 @@ mod metadata;
 mod registration;
 mod shell;
 mod signals;
+mod unknown;
 
 pub use config::{ConnectionSource, EngineConfig, OnControllerLoss};
 pub use engine::{run, Exit};

@@ -66,12 +66,18 @@ impl Link {
         let registration =
             registration::register(info, &session, uuid, requested_id, timeout).await?;
         let id = registration.id;
+        if state.beat_after_startup {
+            if let Err(reason) = state.worker().await {
+                registration.unregister(&session).await;
+                return Err(crate::error::EngineError::Worker(reason));
+            }
+        }
         let connected = async {
             let heart = Heart::start(info, uuid, CONNECT_TIMEOUT).await?;
             let (shell, control, iopub) = tokio::join!(
                 connect_shell(info, uuid, id),
                 connect_one(SocketKind::Router, Some(uuid), info.url(info.control)),
-                connect_one(SocketKind::Pub, None, info.url(info.iopub)),
+                connect_one(SocketKind::XPub, None, info.url(info.iopub)),
             );
             Ok::<_, crate::error::EngineError>((heart, shell?, control?, iopub?))
         };
@@ -179,7 +185,8 @@ impl Drop for Link {
 }
 
 async fn connect_one(kind: SocketKind, uuid: Option<&EngineUuid>, url: String) -> Result<Socket> {
-    let mut socket = Socket::new(kind, uuid.map(EngineUuid::routing_id))?;
+    let routing = uuid.map(EngineUuid::routing_id);
+    let mut socket = Socket::new(kind, routing.as_deref())?;
     socket.connect(&url, CONNECT_TIMEOUT).await?;
     Ok(socket)
 }
@@ -191,7 +198,7 @@ async fn connect_shell(
     uuid: &EngineUuid,
     id: EngineId,
 ) -> Result<Socket> {
-    let mut socket = Socket::new(SocketKind::Router, Some(uuid.routing_id()))?;
+    let mut socket = Socket::new(SocketKind::Router, Some(&uuid.routing_id()))?;
     let mut ports = vec![info.mux, info.task];
     if !info.broadcast.is_empty() {
         ports.push(info.broadcast[id.0 as usize % info.broadcast.len()]);

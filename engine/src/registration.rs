@@ -40,7 +40,7 @@ pub(crate) async fn register(
         waited: timeout,
     };
     let attempt = async {
-        let mut socket = Socket::new(SocketKind::Dealer, Some(uuid.routing_id()))?;
+        let mut socket = Socket::new(SocketKind::Dealer, Some(&uuid.routing_id()))?;
         socket.connect(&url, timeout).await?;
         let mut content = json!({"uuid": uuid.as_str()});
         if let Some(id) = requested_id {

@@ -70,10 +70,7 @@ pub(crate) async fn serve(
                     MsgType::CommInfoReply,
                     json!({"status": "ok", "comms": {}}),
                 )),
-                _ => {
-                    tracing::warn!("unhandled shell message type {:?}", parent.msg_type);
-                    None
-                }
+                _ => crate::unknown::reply(&ctx, &msg, "shell"),
             }
         };
         if let Some(reply) = reply {

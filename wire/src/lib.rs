@@ -34,6 +34,7 @@
 mod cluster_file;
 mod connection;
 mod date;
+mod engine_ids;
 mod error;
 mod files;
 mod frames;
@@ -52,6 +53,7 @@ pub use cluster_file::{
 };
 pub use connection::{ClientConnectionInfo, EngineConnectionInfo, Security};
 pub use date::{format_iso, now_iso, parse_iso};
+pub use engine_ids::{EngineId, EngineUuid};
 pub use error::{Result, WireError};
 pub use files::write_private;
 pub use frames::{RawMessage, DELIMITER};

@@ -203,14 +203,7 @@ fn source(cli: &Cli) -> ConnectionSource {
     if let Some(file) = &cli.file {
         return ConnectionSource::File(file.clone());
     }
-    let profile = match (&cli.profile_dir, &cli.profile, &cli.ipython_dir) {
-        (Some(dir), _, _) => ProfileDir::at(dir),
-        (None, name, Some(ipython_dir)) => ProfileDir::at(ipython_dir.join(format!(
-            "profile_{}",
-            name.as_deref().unwrap_or(px_wire::DEFAULT_PROFILE)
-        ))),
-        (None, name, None) => ProfileDir::resolve(name.as_deref()),
-    };
+    let profile = profile_dir(cli);
     let cluster_id = cli
         .cluster_id
         .clone()
@@ -219,6 +212,39 @@ fn source(cli: &Cli) -> ConnectionSource {
         profile,
         cluster_id,
     }
+}
+
+/// The engine's profile: named on the command line, else as IPython finds it.
+fn profile_dir(cli: &Cli) -> ProfileDir {
+    match (&cli.profile_dir, &cli.profile, &cli.ipython_dir) {
+        (Some(dir), _, _) => ProfileDir::at(dir),
+        (None, name, Some(ipython_dir)) => ProfileDir::at(ipython_dir.join(format!(
+            "profile_{}",
+            name.as_deref().unwrap_or(px_wire::DEFAULT_PROFILE)
+        ))),
+        (None, name, None) => ProfileDir::resolve(name.as_deref()),
+    }
+}
+
+/// The files a stock engine runs as it starts, in its order: `$PYTHONSTARTUP`, then the
+/// profile's `startup/*.py` and `*.ipy` sorted by name.
+fn startup_files(cli: &Cli) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::env::var_os("PYTHONSTARTUP")
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
+        .into_iter()
+        .collect();
+    let dir = profile_dir(cli).path().join("startup");
+    let mut in_profile: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "py" || e == "ipy"))
+        .collect();
+    in_profile.sort();
+    files.extend(in_profile);
+    files
 }
 
 fn seconds(value: f64, what: &str) -> Result<Duration> {
@@ -250,6 +276,7 @@ fn config(cli: &Cli) -> Result<EngineConfig> {
         .unwrap_or_else(|| PathBuf::from("python3"));
     config.worker.cwd = cli.work_dir.clone();
     config.worker.ipython_colors = cli.colors.as_deref().map(str::to_lowercase);
+    config.startup_files = startup_files(cli);
     config.startup_code = cli.startup_command.clone();
     for script in &cli.startup_script {
         let code = std::fs::read_to_string(script)
