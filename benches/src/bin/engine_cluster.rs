@@ -7,7 +7,7 @@
 //!   through the task scheduler to two engines, tasks/s until every reply is in.
 //!
 //! `cargo build --release -p px-controller -p px-engine && cargo run --release -p px-benches
-//! --bin engine_cluster [-- --engines 2 --tasks 20000 --starts 5]`
+//! --bin engine_cluster [-- --engines 2 --tasks 20000 --starts 5 --hwm 1]`
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -38,6 +38,9 @@ impl Kind {
 
 struct Args {
     engines: usize,
+    /// The task scheduler's high-water mark (stock default 1: one task per engine at a
+    /// time, so each task waits a round trip; 0 lets engines queue tasks).
+    hwm: u32,
     tasks: usize,
     starts: usize,
     release: PathBuf,
@@ -46,6 +49,7 @@ struct Args {
 fn parse_args() -> Result<Args> {
     let mut args = Args {
         engines: 2,
+        hwm: 1,
         tasks: 20_000,
         starts: 5,
         release: Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release"),
@@ -56,6 +60,7 @@ fn parse_args() -> Result<Args> {
         match flag.as_str() {
             "--engines" => args.engines = value()?.parse()?,
             "--tasks" => args.tasks = value()?.parse()?,
+            "--hwm" => args.hwm = value()?.parse()?,
             "--starts" => args.starts = value()?.parse()?,
             "--release-dir" => args.release = PathBuf::from(value()?),
             other => bail!("unknown argument {other}"),
@@ -119,7 +124,8 @@ impl Cluster {
         command
             .arg("--ip=127.0.0.1")
             .arg(format!("--cluster-id={CLUSTER_ID}"))
-            .arg(format!("--profile-dir={}", profile.path().display()));
+            .arg(format!("--profile-dir={}", profile.path().display()))
+            .arg(format!("--TaskScheduler.hwm={}", args.hwm));
         let controller = spawn(command)?;
         let cluster = Cluster {
             profile,
@@ -221,10 +227,11 @@ async fn main() -> Result<()> {
         starts.push(ms);
         let rate = throughput(kind, &args).await?;
         println!(
-            "{:<15} load-balanced no-op tasks: {rate:8.0} tasks/s ({} tasks, {} engines)",
+            "{:<15} load-balanced no-op tasks: {rate:8.0} tasks/s ({} tasks, {} engines, hwm {})",
             kind.name(),
             args.tasks,
-            args.engines
+            args.engines,
+            args.hwm
         );
         rates.push(rate);
     }

@@ -15,19 +15,23 @@ impl ResultStore {
             let batch = (limits.cull_fraction * limits.record_limit as f64) as usize;
             let excess = self.records.len() - limits.record_limit;
             let dropped = self.cull(batch.max(excess), 0);
-            tracing::info!(
-                "result store: over {} records, dropped the oldest {dropped}",
-                limits.record_limit
-            );
+            if dropped > 0 {
+                tracing::info!(
+                    "result store: over {} records, dropped the oldest {dropped}",
+                    limits.record_limit
+                );
+            }
         }
         if self.bytes > limits.size_limit {
             let target = (limits.size_limit as f64 * (1.0 - limits.cull_fraction)) as usize;
             let before = self.bytes;
             let dropped = self.cull(usize::MAX, target);
-            tracing::info!(
+            if dropped > 0 {
+                tracing::info!(
                 "result store: {before} bytes over the limit of {}, dropped the oldest {dropped} records",
-                limits.size_limit
-            );
+                    limits.size_limit
+                );
+            }
         }
     }
 
@@ -36,14 +40,12 @@ impl ResultStore {
     fn cull(&mut self, count: usize, bytes_target: usize) -> usize {
         let mut bytes = self.bytes;
         let mut victims: Vec<MsgId> = Vec::new();
-        for record in self.in_order() {
+        for record in self.cullable_in_order() {
             if victims.len() >= count || bytes <= bytes_target {
                 break;
             }
-            if record.cullable() {
-                bytes -= record.size;
-                victims.push(record.msg_id.clone());
-            }
+            bytes -= record.size;
+            victims.push(record.msg_id.clone());
         }
         for msg_id in &victims {
             self.remove(msg_id);

@@ -100,6 +100,9 @@ pub struct ResultStore {
     records: HashMap<MsgId, Record>,
     /// Arrival order (`Record::seq` → msg_id): history ties and the culling order.
     order: BTreeMap<u64, MsgId>,
+    /// The records culling may drop (not pending), in arrival order: a cull walks only
+    /// these, so a store full of pending tasks costs nothing per new record.
+    cullable: BTreeMap<u64, MsgId>,
     next_seq: u64,
     next_completion: u64,
     /// The sum of every record's `size`.
@@ -117,6 +120,7 @@ impl ResultStore {
             limits,
             records: HashMap::new(),
             order: BTreeMap::new(),
+            cullable: BTreeMap::new(),
             next_seq: 0,
             next_completion: 0,
             bytes: 0,
@@ -403,6 +407,9 @@ impl ResultStore {
         record.size = record.measure();
         self.bytes += record.size;
         self.order.insert(record.seq, record.msg_id.clone());
+        if record.cullable() {
+            self.cullable.insert(record.seq, record.msg_id.clone());
+        }
         self.records.insert(record.msg_id.clone(), record);
     }
 
@@ -415,12 +422,18 @@ impl ResultStore {
         let size = record.measure();
         self.bytes = self.bytes - record.size + size;
         record.size = size;
+        if record.cullable() {
+            self.cullable.insert(record.seq, record.msg_id.clone());
+        } else {
+            self.cullable.remove(&record.seq);
+        }
         true
     }
 
     fn remove(&mut self, msg_id: &str) -> Option<Record> {
         let record = self.records.remove(msg_id)?;
         self.order.remove(&record.seq);
+        self.cullable.remove(&record.seq);
         self.bytes -= record.size;
         Some(record)
     }
@@ -430,10 +443,18 @@ impl ResultStore {
         let seq = self.next_seq;
         if let Some(record) = self.records.get_mut(msg_id) {
             self.order.remove(&record.seq);
+            if self.cullable.remove(&record.seq).is_some() {
+                self.cullable.insert(seq, msg_id.to_owned());
+            }
             record.seq = seq;
             self.order.insert(seq, msg_id.to_owned());
             self.next_seq += 1;
         }
+    }
+
+    /// The records culling may drop, oldest first.
+    fn cullable_in_order(&self) -> impl Iterator<Item = &Record> {
+        self.cullable.values().filter_map(|id| self.records.get(id))
     }
 
     /// Records in arrival order.
