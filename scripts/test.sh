@@ -51,15 +51,20 @@ echo "== notebooks (nbval)"
 "$PX_PYTHON" -m pytest -q --nbval --nbval-kernel-name parallel-rust \
   --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 120 notebooks
 
-# Stock ipyparallel's own test suite (from the installed wheel) with pxcontroller in place
-# of ipcontroller: every test that passes with stock must pass with ours
-# (tests/stock_suite/README.md).
+# Stock ipyparallel's own test suite (from the installed wheel) with our controller, then our
+# engines, then both in place of stock's: every test that passes with stock must pass with
+# ours, but for the known differences (tests/stock_suite/README.md).
+cargo build --quiet -p px-controller --bin pxcontroller -p px-engine --bin pxengine
 echo "== stock ipyparallel suite with pxcontroller"
-cargo build --quiet -p px-controller --bin pxcontroller
 "$PX_PYTHON" tests/stock_suite/run.py --controller target/debug/pxcontroller
+echo "== stock ipyparallel suite with pxengine"
+"$PX_PYTHON" tests/stock_suite/run.py --engine target/debug/pxengine
+echo "== stock ipyparallel suite with pxcontroller and pxengine"
+"$PX_PYTHON" tests/stock_suite/run.py --controller target/debug/pxcontroller --engine target/debug/pxengine
 
-# Our own suites that run on stock clusters, again with pxcontroller as the controller:
-# the kernel's differential test and the client's stock-cluster scenarios.
-echo "== differential test and client scenarios on pxcontroller"
-PX_CONTROLLER_CMD="$PWD/target/debug/pxcontroller" "$PX_PYTHON" -m pytest -q tests/python/test_differential.py
-PX_CONTROLLER_CMD="$PWD/target/debug/pxcontroller" cargo test -p px-client --test stock_cluster
+# Our own suites that run on stock clusters, again on a cluster of our controller and our
+# engines (no stock process): the kernel's differential test and the client's scenarios.
+echo "== differential test and client scenarios on pxcontroller + pxengine"
+export PX_CONTROLLER_CMD="$PWD/target/debug/pxcontroller" PX_ENGINE_CMD="$PWD/target/debug/pxengine"
+"$PX_PYTHON" -m pytest -q tests/python/test_differential.py
+cargo test -p px-client --test stock_cluster

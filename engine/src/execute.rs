@@ -4,10 +4,12 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
-use px_wire::{Message, MsgType};
-use px_worker::{ErrorInfo, Event, ExecuteRequest, Execution, ReplyStatus, Worker};
+use px_wire::{Header, Message, MsgType};
+use px_worker::{ErrorInfo, Event, ExecuteRequest, Execution, ReplyStatus, StreamName, Worker};
 use serde_json::{json, Value};
+use tokio::time::Instant;
 
 use crate::context::Context;
 use crate::metadata::ReplyMetadata;
@@ -88,24 +90,84 @@ async fn run(
         .map_err(|e| not_running(e.to_string()))
 }
 
+/// How long written text may wait to be published with what is written after it, as
+/// ipykernel's output streams wait (`flush_interval`): stock engines publish the output
+/// of a quick cell as one message, and clients show it that way.
+const STREAM_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Text waiting longer than this is published at once, keeping messages and memory small.
+const STREAM_CHUNK: usize = 1 << 20;
+
+/// Text of one stream written since the last publish.
+struct PendingText {
+    name: StreamName,
+    text: String,
+    due: Instant,
+}
+
 /// Publishes a running request's events until it ends; nobody can answer `input()` on an
-/// engine, so input requests are refused (stock engines raise there too).
+/// engine, so input requests are refused (stock engines raise there too). Consecutive text
+/// of one stream is gathered for up to [`STREAM_INTERVAL`]; anything else publishes it
+/// first, so the order of everything is kept.
 pub(crate) async fn forward_events<R>(
     ctx: &Context,
     request: &Message,
     running: &mut Execution<R>,
 ) {
-    while let Some(event) = running.next_event().await {
-        match &event {
+    let parent = &request.header;
+    let mut pending: Option<PendingText> = None;
+    loop {
+        let event = match &pending {
+            Some(p) => tokio::select! {
+                event = running.next_event() => event,
+                _ = tokio::time::sleep_until(p.due) => {
+                    publish_text(ctx, parent, pending.take()).await;
+                    continue;
+                }
+            },
+            None => running.next_event().await,
+        };
+        let Some(event) = event else { break };
+        match event {
+            Event::Stream { name, text } => {
+                match &mut pending {
+                    Some(p) if p.name == name => p.text.push_str(&text),
+                    _ => {
+                        publish_text(ctx, parent, pending.take()).await;
+                        pending = Some(PendingText {
+                            name,
+                            text,
+                            due: Instant::now() + STREAM_INTERVAL,
+                        });
+                    }
+                }
+                if pending
+                    .as_ref()
+                    .is_some_and(|p| p.text.len() >= STREAM_CHUNK)
+                {
+                    publish_text(ctx, parent, pending.take()).await;
+                }
+            }
             Event::InputRequest { .. } => {
+                publish_text(ctx, parent, pending.take()).await;
                 let _ = running.refuse_input();
             }
             Event::HostCall { name, .. } => {
                 let _ =
                     running.answer_host(Err(format!("an engine has no host to answer {name:?}")));
             }
-            _ => ctx.publisher.event(&request.header, &event).await,
+            event => {
+                publish_text(ctx, parent, pending.take()).await;
+                ctx.publisher.event(parent, &event).await;
+            }
         }
+    }
+    publish_text(ctx, parent, pending).await;
+}
+
+async fn publish_text(ctx: &Context, parent: &Header, pending: Option<PendingText>) {
+    if let Some(p) = pending {
+        ctx.publisher.stream(parent, p.name, &p.text).await;
     }
 }
 
