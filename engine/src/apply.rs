@@ -2,14 +2,12 @@
 //! `scatter`, `gather` all arrive this way) in the Python's namespace, and send the pickled
 //! result back as the reply's buffers.
 
-use std::sync::Arc;
-
 use px_wire::{Message, MsgType};
 use px_worker::{ApplyRequest, ReplyStatus, Worker};
 use serde_json::json;
 
 use crate::context::Context;
-use crate::execute::{forward_events, not_running, note_restart};
+use crate::execute::{note_restart, run};
 use crate::metadata::ReplyMetadata;
 
 /// Runs one apply_request and returns its reply; IOPub output is published on the way.
@@ -17,7 +15,8 @@ pub(crate) async fn apply(ctx: &Context, request: &Message) -> Message {
     // Stamped once the Python can take it, as an execute is.
     let worker = ctx.state.worker().await;
     let metadata = ReplyMetadata::begin(request, &ctx.identity);
-    let (content, buffers) = match run(ctx, request, worker).await {
+    let start = |w: &Worker| w.apply(ApplyRequest::new(request.buffers.clone()));
+    let (content, buffers) = match run(ctx, request, worker, start).await {
         Ok(reply) => match reply.status {
             ReplyStatus::Ok => (json!({"status": "ok"}), reply.buffers),
             ReplyStatus::Error => {
@@ -39,20 +38,4 @@ pub(crate) async fn apply(ctx: &Context, request: &Message) -> Message {
         .reply(request, MsgType::ApplyReply, content)
         .with_metadata(metadata)
         .with_buffers(buffers)
-}
-
-async fn run(
-    ctx: &Context,
-    request: &Message,
-    worker: Result<Arc<Worker>, String>,
-) -> Result<px_worker::ApplyReply, px_worker::ErrorInfo> {
-    let worker = worker.map_err(not_running)?;
-    let mut running = worker
-        .apply(ApplyRequest::new(request.buffers.clone()))
-        .map_err(|e| not_running(e.to_string()))?;
-    forward_events(ctx, request, &mut running).await;
-    running
-        .reply()
-        .await
-        .map_err(|e| not_running(e.to_string()))
 }

@@ -43,7 +43,7 @@ pub(crate) async fn execute(ctx: &Context, request: &Message) -> Message {
     if store_history {
         run_request = run_request.execution_count(u64::from(count));
     }
-    let content = match run(ctx, request, worker, run_request).await {
+    let content = match run(ctx, request, worker, |w| w.execute(run_request)).await {
         Ok(reply) => match reply.status {
             ReplyStatus::Ok => json!({
                 "status": "ok",
@@ -73,16 +73,16 @@ pub(crate) async fn execute(ctx: &Context, request: &Message) -> Message {
         .with_metadata(metadata)
 }
 
-async fn run(
+/// Starts a job on the worker (an execute or an apply), publishes its events, and returns
+/// its reply; no Python, or one that cannot take the job, is an `EngineError`.
+pub(crate) async fn run<R>(
     ctx: &Context,
     request: &Message,
     worker: Result<Arc<Worker>, String>,
-    run_request: ExecuteRequest,
-) -> Result<px_worker::ExecuteReply, ErrorInfo> {
+    start: impl FnOnce(&Worker) -> px_worker::Result<Execution<R>>,
+) -> Result<R, ErrorInfo> {
     let worker = worker.map_err(not_running)?;
-    let mut running = worker
-        .execute(run_request)
-        .map_err(|e| not_running(e.to_string()))?;
+    let mut running = start(&worker).map_err(|e| not_running(e.to_string()))?;
     forward_events(ctx, request, &mut running).await;
     running
         .reply()

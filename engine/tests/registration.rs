@@ -13,6 +13,17 @@ fn registered_uuid(stderr: &str) -> Option<String> {
     Some(line[start..line.rfind(')')?].to_owned())
 }
 
+/// The stock hub logged the engine's own unregistration request.
+fn assert_unregistered(controller: &Controller, uuid: &str) {
+    assert!(
+        controller.log().contains(&format!(
+            "client::client b'{uuid}' requested 'unregistration_request'"
+        )),
+        "{}",
+        controller.log()
+    );
+}
+
 #[test]
 fn registers_from_a_profile_and_cluster_id_and_unregisters_on_sigterm() {
     let controller = Controller::start();
@@ -39,13 +50,7 @@ fn registers_from_a_profile_and_cluster_id_and_unregisters_on_sigterm() {
     // The hub heard it from the engine, not from missed heartbeats.
     let uuid = registered_uuid(&engine.stderr()).expect("the engine logs its uuid");
     assert_eq!(report["uuids"]["0"], uuid.as_str());
-    assert!(
-        controller.log().contains(&format!(
-            "client::client b'{uuid}' requested 'unregistration_request'"
-        )),
-        "{}",
-        controller.log()
-    );
+    assert_unregistered(&controller, &uuid);
 }
 
 #[test]
@@ -125,13 +130,7 @@ fn a_python_that_cannot_start_is_one_clear_error_after_leaving_the_controller() 
         "{stderr}"
     );
     let uuid = registered_uuid(&stderr).expect("it had registered");
-    assert!(
-        controller.log().contains(&format!(
-            "client::client b'{uuid}' requested 'unregistration_request'"
-        )),
-        "{}",
-        controller.log()
-    );
+    assert_unregistered(&controller, &uuid);
 }
 
 #[test]
