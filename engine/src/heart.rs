@@ -1,6 +1,6 @@
 //! The heartbeat: every ping the heart monitor publishes goes straight back, byte for byte,
-//! from a DEALER carrying the engine's uuid, and the time of the last ping tells the engine
-//! whether its controller is still there.
+//! from a DEALER carrying the engine's uuid, and the time of the last ping answered tells
+//! the engine whether its controller is still there.
 //!
 //! The heart starts as soon as registration is accepted, before the Python is ready (unless
 //! startup files must run first, as a stock engine runs them): the hub counts the engine as
@@ -49,16 +49,21 @@ impl Heart {
                         return;
                     }
                 };
-                beat.send_replace(Instant::now());
-                if let Err(e) = pong.send(frames).await {
-                    tracing::debug!("heartbeat pong not sent: {e}");
+                // Only an answered ping counts: after a controller restart the ping socket
+                // may be connected again while the pong socket is not, and a heart that
+                // cannot answer is as lost as one that hears nothing.
+                match pong.send(frames).await {
+                    Ok(()) => {
+                        beat.send_replace(Instant::now());
+                    }
+                    Err(e) => tracing::debug!("heartbeat pong not sent: {e}"),
                 }
             }
         });
         Ok(Heart { task, last_ping })
     }
 
-    /// How long ago the last ping came (or the heart started, before any ping).
+    /// How long ago the last ping was answered (or the heart started, before any ping).
     pub(crate) fn silence(&self) -> Duration {
         self.last_ping.borrow().elapsed()
     }
