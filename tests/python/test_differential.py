@@ -32,10 +32,14 @@ print("stderr2", file=sys.stderr)
 display(Markdown("*second*"))
 "final\""""
 
-ONE_FAILS = """print('before')
+# Each engine writes its text in one call: a stock engine publishes what was written within
+# 200 ms as one message, and on a loaded machine two prints can fall either side of that
+# flush, which changes how both frontends show them.
+ONE_FAILS = """import sys
 if bad:
+    sys.stdout.write('before\\n')
     raise ValueError('only engine 1')
-print('after')
+sys.stdout.write('before\\nafter\\n')
 'done'"""
 
 TICKS = """import sys, time
