@@ -1,6 +1,7 @@
 //! Starting and stopping a controller: bind, write the connection files, run the core and
 //! the IOPub relay, and remove the files when told to stop.
 
+use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -202,6 +203,7 @@ impl Controller {
             registration_timeout,
             stats: Stats::default(),
             shutdown_at: None,
+            renotify: VecDeque::new(),
         };
 
         // Written last: a launcher polling for these files may connect at once.

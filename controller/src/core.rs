@@ -5,6 +5,7 @@
 //! reply, an engine is unregistered before its tasks are failed). The loop never waits on a
 //! peer: sends go to per-peer [`Outbox`]es and PUB sockets, which do not block.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,7 @@ use crate::db::ResultStore;
 use crate::errors::{reply_type, ControllerError};
 use crate::hub::engines::Engines;
 use crate::hub::heartbeat::HeartMonitor;
+use crate::ids::{EngineId, EngineUuid};
 use crate::outbox::Outbox;
 use crate::stats::Stats;
 use crate::task::TaskScheduler;
@@ -134,6 +136,9 @@ pub struct Core {
     pub(crate) stats: Stats,
     /// Set by a hub `shutdown_request`: the loop ends soon after.
     pub(crate) shutdown_at: Option<Instant>,
+    /// Registration notifications to publish once more, oldest first, with when (see
+    /// `hub::registration::RENOTIFY_AFTER`).
+    pub(crate) renotify: VecDeque<(Instant, EngineId, EngineUuid)>,
 }
 
 /// How often pings go out while a registration waits for its first heartbeat.
@@ -165,6 +170,10 @@ impl Core {
                 Some(at) => wake.min(tokio::time::Instant::from_std(at)),
                 None => wake,
             };
+            let wake = match self.renotify.front() {
+                Some((at, _, _)) => wake.min(tokio::time::Instant::from_std(*at)),
+                None => wake,
+            };
             tokio::select! {
                 biased;
                 () = &mut stop => break,
@@ -179,6 +188,7 @@ impl Core {
             if self.shutdown_at.is_some_and(|at| Instant::now() >= at) {
                 break;
             }
+            self.renotify_due(Instant::now()).await;
             if self
                 .task
                 .next_deadline()

@@ -16,6 +16,7 @@ from jupyter_client.session import Session
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PXCONTROLLER = ROOT / "target" / "debug" / "pxcontroller"
+PXENGINE = ROOT / "target" / "debug" / "pxengine"
 TIMEOUT = 30
 
 # Sent to engines by reference: engines import it by name.
@@ -25,7 +26,7 @@ from time import sleep as time_sleep  # noqa: E402
 @pytest.fixture(scope="module", autouse=True)
 def built():
     subprocess.run(
-        ["cargo", "build", "--quiet", "-p", "px-controller", "--bin", "pxcontroller"],
+        ["cargo", "build", "--quiet", "-p", "px-controller", "--bin", "pxcontroller", "-p", "px-engine", "--bin", "pxengine"],
         cwd=ROOT,
         check=True,
     )
@@ -347,3 +348,31 @@ def test_reuse_keeps_the_files_and_a_restart_binds_the_same_ports_with_the_same_
         rc.close()
     finally:
         second.stop()
+
+
+def test_a_client_connecting_while_engines_register_learns_of_every_one(tmp_path):
+    """A stock client subscribes to notifications only after its connection_request is
+    answered; pxengines register within milliseconds of a controller's start, so they fall
+    in that gap unless the hub repeats the notification."""
+    for round_ in range(3):
+        (tmp_path / str(round_)).mkdir()
+        c = Cluster(tmp_path / str(round_), 0, args=("--ping=3000",))
+        engines = [
+            subprocess.Popen(
+                [str(PXENGINE), f"--file={c.engine_file}", f"--python={sys.executable}"],
+                env=c.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+            )
+            for _ in range(4)
+        ]
+        c.engines = engines
+        try:
+            rc = ipp.Client(str(c.client_file))
+            try:
+                rc.wait_for_engines(4, timeout=10)
+            finally:
+                rc.close()
+        finally:
+            c.stop()

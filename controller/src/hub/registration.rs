@@ -1,7 +1,7 @@
 //! Engines joining and leaving (§4): `registration_request`, the first heartbeat that
 //! completes it, `unregistration_request`, a stopped heart, an engine's `shutdown_reply`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use px_wire::{Message, MsgType};
@@ -11,6 +11,13 @@ use crate::core::{Core, Via};
 use crate::errors::ControllerError;
 use crate::hub::heartbeat::Pong;
 use crate::ids::{EngineId, EngineUuid};
+
+/// When a registration notification is published once more. A stock client subscribes to
+/// notifications only after the hub has answered its `connection_request`, so an engine
+/// that registers in between is in neither the answer nor a notification it receives, and
+/// the client never learns of it. Engines that register within a few milliseconds of
+/// starting (ours do) land in that gap as a rule; clients take the repeat as a no-op.
+const RENOTIFY_AFTER: Duration = Duration::from_millis(500);
 
 impl Core {
     /// `registration_request {uuid[, id]}`: gives the engine an id and the ports; the
@@ -107,7 +114,26 @@ impl Core {
             json!({"id": id.0, "uuid": uuid.as_str()}),
         )
         .await;
+        self.renotify
+            .push_back((Instant::now() + RENOTIFY_AFTER, id, uuid.clone()));
         self.scheduler_engine_joined(&uuid);
+    }
+
+    /// Publishes again the registration notifications that are due, for engines still
+    /// registered under the same id.
+    pub(crate) async fn renotify_due(&mut self, now: Instant) {
+        while self.renotify.front().is_some_and(|(at, _, _)| *at <= now) {
+            let Some((_, id, uuid)) = self.renotify.pop_front() else {
+                break;
+            };
+            if self.engines.id(&uuid) == Some(id) {
+                self.notify(
+                    MsgType::RegistrationNotification,
+                    json!({"id": id.0, "uuid": uuid.as_str()}),
+                )
+                .await;
+            }
+        }
     }
 
     /// A regular heartbeat: stopped hearts are unregistered, stalled registrations dropped.
