@@ -65,4 +65,6 @@ fn execute_requests_reply_and_publish_as_a_stock_engine_does() {
             ["status", null]
         ])
     );
+    // Two prints 50 ms apart are one message; the print after a longer pause is another.
+    assert_eq!(r["gathered_streams"], json!(["a\nb\n", "c\n"]));
 }

@@ -64,6 +64,18 @@ try:
 except ipp.error.RemoteError as e:
     error = e
 failing_msgs = iopub.for_request(failing.msg_ids[0])
+
+# Text written close together goes out as one message, as ipykernel's 200 ms flush sends
+# it; text written after a pause goes out on its own.
+gathered = dv.execute(
+    "import sys, time\nprint('a'); time.sleep(0.05); print('b')\ntime.sleep(0.6)\nprint('c')",
+    silent=False,
+    block=False,
+)
+gathered.get(timeout=TIMEOUT)
+gathered_streams = [
+    m["content"]["text"] for m in iopub.for_request(gathered.msg_ids[0]) if m["type"] == "stream"
+]
 rc.wait(timeout=TIMEOUT)
 iopub.close()
 
@@ -85,6 +97,7 @@ report(
     error_str=str(error),
     error_status=failing.metadata["status"],
     error_iopub=[[m["type"], m["content"].get("ename")] for m in failing_msgs],
+    gathered_streams=gathered_streams,
     engine_uuid=rc._engines[eid],
     engine_id=eid,
 )
