@@ -72,14 +72,18 @@ impl Link {
                 return Err(crate::error::EngineError::Worker(reason));
             }
         }
+        // The heart starts last, as a stock engine's does: the hub counts the engine
+        // registered at its first pong and clients send requests at once, which the
+        // schedulers can only route once the shell socket is connected.
         let connected = async {
-            let heart = Heart::start(info, uuid, CONNECT_TIMEOUT).await?;
             let (shell, control, iopub) = tokio::join!(
                 connect_shell(info, uuid, id),
                 connect_one(SocketKind::Router, Some(uuid), info.url(info.control)),
                 connect_one(SocketKind::XPub, None, info.url(info.iopub)),
             );
-            Ok::<_, crate::error::EngineError>((heart, shell?, control?, iopub?))
+            let (shell, control, iopub) = (shell?, control?, iopub?);
+            let heart = Heart::start(info, uuid, CONNECT_TIMEOUT).await?;
+            Ok::<_, crate::error::EngineError>((heart, shell, control, iopub))
         };
         let (heart, shell, control, iopub) = match connected.await {
             Ok(sockets) => sockets,
