@@ -51,12 +51,20 @@ class IopubLog:
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
         # A SUB misses what is published before its subscription reaches the publisher:
-        # wait until a probe request's output is seen.
-        wait_until(self._ready(rc), "the IOPub subscription")
+        # probe until a probe request's output is seen. One probe is not enough: its
+        # output may itself be published before the subscription arrives.
+        deadline = time.monotonic() + TIMEOUT
+        while not self._probe_seen(rc):
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out waiting for the IOPub subscription")
 
-    def _ready(self, rc):
+    def _probe_seen(self, rc, within=0.5):
         ar = rc[rc.ids[0]].execute("pass", block=False)
-        return lambda: any(m["parent"] == ar.msg_ids[0] for m in self.snapshot())
+        try:
+            wait_until(lambda: any(m["parent"] == ar.msg_ids[0] for m in self.snapshot()), "", within)
+        except AssertionError:
+            return False
+        return True
 
     def _read(self):
         poller = zmq.Poller()
