@@ -27,6 +27,7 @@
 
 mod aborts;
 mod apply;
+mod completion;
 mod config;
 mod context;
 mod control;

@@ -65,6 +65,11 @@ pub(crate) async fn serve(
                 Ok(MsgType::ExecuteRequest) => Some(crate::execute::execute(&ctx, &msg).await),
                 Ok(MsgType::ApplyRequest) => Some(crate::apply::apply(&ctx, &msg).await),
                 Ok(MsgType::KernelInfoRequest) => Some(kernel_info_reply(&ctx, &msg).await),
+                Ok(MsgType::CompleteRequest) => Some(crate::completion::complete(&ctx, &msg).await),
+                Ok(MsgType::InspectRequest) => Some(crate::completion::inspect(&ctx, &msg).await),
+                Ok(MsgType::IsCompleteRequest) => {
+                    Some(crate::completion::is_complete(&ctx, &msg).await)
+                }
                 Ok(MsgType::CommInfoRequest) => Some(ctx.session.reply(
                     &msg,
                     MsgType::CommInfoReply,

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use px_magics::{BoundResults, ErrorReply, LocalOutput, LocalPython as Python, OutputSink};
 use px_worker::{
-    DisplayData, ExecuteRequest as WorkerRequest, IsComplete, ReplyStatus, StreamName,
+    Completion, DisplayData, ExecuteRequest as WorkerRequest, Inspection, IsComplete, ReplyStatus,
+    StreamName,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::backend::{ExecuteOutcome, ExecuteRequest};
 use crate::publisher::Publisher;
@@ -189,32 +190,29 @@ impl LocalPython {
 
     /// `is_complete_reply` content.
     pub async fn is_complete(&self, code: &str) -> Value {
-        match self.python.is_complete(code).await {
-            Some(IsComplete::Complete) => json!({"status": "complete"}),
-            Some(IsComplete::Incomplete { indent }) => {
-                json!({"status": "incomplete", "indent": indent})
-            }
-            Some(IsComplete::Invalid) => json!({"status": "invalid"}),
-            _ => json!({"status": "unknown"}),
-        }
+        self.python
+            .is_complete(code)
+            .await
+            .unwrap_or(IsComplete::Unknown)
+            .reply_content()
     }
 
     /// `complete_reply` content (empty when the worker cannot say).
     pub async fn complete(&self, code: &str, cursor_pos: usize) -> Value {
-        match self.python.complete(code, cursor_pos).await {
-            Some(c) => json!({"matches": c.matches, "cursor_start": c.cursor_start,
-                              "cursor_end": c.cursor_end, "metadata": c.metadata}),
-            None => json!({"matches": [], "cursor_start": cursor_pos,
-                           "cursor_end": cursor_pos, "metadata": {}}),
-        }
+        self.python
+            .complete(code, cursor_pos)
+            .await
+            .unwrap_or_else(|| Completion::nothing_at(cursor_pos))
+            .reply_content()
     }
 
     /// `inspect_reply` content.
     pub async fn inspect(&self, code: &str, cursor_pos: usize, detail_level: u8) -> Value {
-        match self.python.inspect(code, cursor_pos, detail_level).await {
-            Some(i) => json!({"found": i.found, "data": i.data, "metadata": i.metadata}),
-            None => json!({"found": false, "data": {}, "metadata": {}}),
-        }
+        self.python
+            .inspect(code, cursor_pos, detail_level)
+            .await
+            .unwrap_or_else(Inspection::not_found)
+            .reply_content()
     }
 
     /// SIGINT to the running cell (harmless when idle).

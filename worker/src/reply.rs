@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use crate::event::{ErrorInfo, MimeBundle};
 
@@ -94,4 +94,63 @@ pub struct Inspection {
     /// Metadata for `data`.
     #[serde(default)]
     pub metadata: Map<String, Value>,
+}
+
+// The Jupyter reply contents, built here because both the kernel and the engine answer
+// these requests from the same worker answers.
+
+impl IsComplete {
+    /// The `is_complete_reply` content (its `status` is the verdict itself).
+    pub fn reply_content(&self) -> Value {
+        match self {
+            IsComplete::Complete => json!({"status": "complete"}),
+            IsComplete::Incomplete { indent } => json!({"status": "incomplete", "indent": indent}),
+            IsComplete::Invalid => json!({"status": "invalid"}),
+            IsComplete::Unknown => json!({"status": "unknown"}),
+        }
+    }
+}
+
+impl Completion {
+    /// No candidates: what a frontend is told when the Python cannot be asked.
+    pub fn nothing_at(cursor_pos: usize) -> Completion {
+        Completion {
+            matches: Vec::new(),
+            cursor_start: cursor_pos,
+            cursor_end: cursor_pos,
+            metadata: Map::new(),
+        }
+    }
+
+    /// The `complete_reply` content.
+    pub fn reply_content(&self) -> Value {
+        json!({
+            "status": "ok",
+            "matches": self.matches,
+            "cursor_start": self.cursor_start,
+            "cursor_end": self.cursor_end,
+            "metadata": self.metadata,
+        })
+    }
+}
+
+impl Inspection {
+    /// Nothing found: what a frontend is told when the Python cannot be asked.
+    pub fn not_found() -> Inspection {
+        Inspection {
+            found: false,
+            data: MimeBundle::default(),
+            metadata: Map::new(),
+        }
+    }
+
+    /// The `inspect_reply` content.
+    pub fn reply_content(&self) -> Value {
+        json!({
+            "status": "ok",
+            "found": self.found,
+            "data": self.data,
+            "metadata": self.metadata,
+        })
+    }
 }

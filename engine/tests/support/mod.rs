@@ -191,7 +191,7 @@ impl Controller {
             .map(|e| e.path())
             .filter(|p| {
                 p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("engine-"))
+                    .is_some_and(|n| n.to_string_lossy().contains("engine-"))
             })
             .collect();
         logs.sort();
@@ -219,8 +219,6 @@ impl Controller {
     pub fn engine_with(&self, args: &[&str], env: &[(&str, &str)]) -> Engine {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let stderr_path = self.dir.path().join(format!("engine-{n}.log"));
-        let stderr = std::fs::File::create(&stderr_path).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_pxengine"));
         let mut all: Vec<String> = vec!["--log-level=DEBUG".into()];
         if !args.iter().any(|a| a.starts_with("--python")) {
@@ -236,14 +234,35 @@ impl Controller {
             all.push(format!("--cluster-id={}", self.cluster_id));
         }
         all.extend(args.iter().map(|a| a.to_string()));
+        command.args(&all);
+        self.spawn_engine(command, format!("engine-{n}.log"), env)
+    }
+
+    /// Starts a stock `ipengine` against this controller: the reference a driver's
+    /// expectations are checked with.
+    pub fn stock_engine(&self) -> Engine {
+        let mut command = Command::new(python());
         command
-            .args(&all)
+            .args(["-m", "ipyparallel.engine"])
+            .arg(format!("--profile-dir={}", self.profile_dir().display()))
+            .arg(format!("--cluster-id={}", self.cluster_id));
+        self.spawn_engine(command, format!("stock-engine-{}.log", unique_id()), &[])
+    }
+
+    /// Starts an engine `command` isolated like everything else here, its stderr in
+    /// `log_name` (shown when a driver fails), `env` set last.
+    fn spawn_engine(&self, mut command: Command, log_name: String, env: &[(&str, &str)]) -> Engine {
+        let stderr_path = self.dir.path().join(log_name);
+        let stderr = std::fs::File::create(&stderr_path).unwrap();
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr);
         self.isolate(&mut command);
         command.envs(env.iter().copied());
-        let child = command.spawn().expect("pxengine starts");
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("{:?} does not start: {e}", command.get_program()));
         Engine { child, stderr_path }
     }
 
