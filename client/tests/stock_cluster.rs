@@ -463,12 +463,30 @@ async fn ssh_tunnel_forwards_every_port_and_stops_with_the_client(ctx: Arc<Ctx>)
             .mux,
         "the client should use the tunnel's local port"
     );
-    let results = c
+    let ar = c
         .direct_view(Targets::All)
-        .execute_sync("print('tunnelled')", &loud(), T)
+        .execute("print('tunnelled')", &loud())
         .await
         .unwrap();
+    if let Err(e) = ar.wait(T).await {
+        // Which part is missing (the reply, or the IOPub output and idle) says where the
+        // message was lost.
+        let states: Vec<String> = ar
+            .results()
+            .iter()
+            .map(|r| {
+                format!(
+                    "engine {:?}: reply status {:?}, stdout {:?}",
+                    r.engine_id, r.status, r.stdout
+                )
+            })
+            .collect();
+        panic!("{e}; per engine:\n{}", states.join("\n"));
+    }
+    let results = ar.get(T).await.unwrap();
     assert!(results.iter().all(|r| r.stdout == "tunnelled\n"));
+    // A result holds its client, and so the tunnel.
+    drop(ar);
     let tunnels = || {
         let out = Command::new("pgrep")
             .args(["-f", "fake_ssh.py -N"])
