@@ -70,11 +70,15 @@ pub(crate) async fn serve(
                 Ok(MsgType::IsCompleteRequest) => {
                     Some(crate::completion::is_complete(&ctx, &msg).await)
                 }
-                Ok(MsgType::CommInfoRequest) => Some(ctx.session.reply(
-                    &msg,
-                    MsgType::CommInfoReply,
-                    json!({"status": "ok", "comms": {}}),
-                )),
+                Ok(MsgType::CommInfoRequest) => Some(
+                    ctx.session
+                        .reply(
+                            &msg,
+                            MsgType::CommInfoReply,
+                            json!({"status": "ok", "comms": {}}),
+                        )
+                        .with_metadata(ctx.identity.engine_metadata()),
+                ),
                 _ => crate::unknown::reply(&ctx, &msg, "shell"),
             }
         };

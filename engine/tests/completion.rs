@@ -67,6 +67,11 @@ fn check(who: &str, r: &Value) {
         assert_eq!(r[case]["status"], status, "{who} {case}: {}", r[case]);
     }
     assert_eq!(r["incomplete_code"]["indent"], "    ", "{who}");
+    assert_eq!(
+        r["comm_info"],
+        serde_json::json!(["comm_info_reply", {"status": "ok", "comms": {}}]),
+        "{who}"
+    );
     assert_eq!(r["after"], 42, "{who}");
 }
 

@@ -1,7 +1,7 @@
 """The editing helpers sent to an engine through the controller, as a frontend bound to it
-sends them: complete_request, inspect_request and is_complete_request. Prints each reply's
-type and the fields a frontend uses, for the Rust test to check (and to compare with a
-stock engine's).
+sends them: complete_request, inspect_request, is_complete_request and comm_info_request.
+Prints each reply's type and the fields a frontend uses, for the Rust test to check (and to
+compare with a stock engine's). Every reply must carry the engine's uuid in its metadata.
 """
 
 import json
@@ -30,6 +30,7 @@ def request(msg_type, content):
     _idents, msg = session.feed_identities(mux.recv_multipart())
     reply = session.deserialize(msg)
     assert reply["parent_header"]["msg_id"] == sent["header"]["msg_id"], reply
+    assert reply["metadata"].get("engine") == uuid.decode(), reply["metadata"]
     return reply["header"]["msg_type"], reply["content"]
 
 
@@ -69,6 +70,7 @@ report(
     complete_code=is_complete("x = 1"),
     incomplete_code=is_complete("for i in range(3):"),
     invalid_code=is_complete("x = )"),
+    comm_info=request("comm_info_request", {}),
     # Still serving executions afterwards.
     after=rc[eid].apply_sync(lambda: 6 * 7),
 )
