@@ -2,9 +2,9 @@
 //! state that outlives one registration with a controller (the Python, its count, aborts).
 
 use std::sync::atomic::AtomicU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use px_wire::Session;
+use px_wire::{History, Session};
 use px_worker::Worker;
 use tokio::sync::{mpsc, watch};
 
@@ -38,6 +38,8 @@ pub(crate) struct EngineState {
     pub aborts: Aborts,
     /// The count of the last counted execution (ipykernel's `execution_count`).
     pub execution_count: AtomicU32,
+    /// The cells stored in history, for `history_request`.
+    pub history: Mutex<History>,
     pub stop: mpsc::UnboundedSender<StopRequest>,
     /// The heart waits for the Python to be ready before its first beat: set when startup
     /// files run, because a stock engine runs them before its heart starts, and the hub
@@ -58,6 +60,13 @@ impl EngineState {
             Ok(WorkerState::Failed(reason)) => Err(reason),
             Ok(WorkerState::Starting) | Err(_) => Err("the engine is stopping".into()),
         }
+    }
+
+    /// The stored cells; a panic elsewhere while holding it leaves the list usable.
+    pub(crate) fn history(&self) -> MutexGuard<'_, History> {
+        self.history
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The worker if it is ready now.

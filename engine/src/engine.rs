@@ -62,6 +62,7 @@ pub async fn run(config: EngineConfig, mut signals: mpsc::UnboundedReceiver<i32>
         worker: worker_rx,
         aborts: Aborts::default(),
         execution_count: AtomicU32::new(0),
+        history: Default::default(),
         stop: stop_tx,
         beat_after_startup: !config.startup_files.is_empty(),
     });

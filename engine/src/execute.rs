@@ -42,6 +42,8 @@ pub(crate) async fn execute(ctx: &Context, request: &Message) -> Message {
     run_request.user_expressions = user_expressions(&c["user_expressions"]);
     if store_history {
         run_request = run_request.execution_count(u64::from(count));
+        // Stored as the cell starts, as IPython stores it: a cell that fails is listed too.
+        ctx.state.history().record(u64::from(count), code);
     }
     let content = match run(ctx, request, worker, |w| w.execute(run_request)).await {
         Ok(reply) => match reply.status {

@@ -67,6 +67,7 @@ pub(crate) async fn serve(
                 Ok(MsgType::KernelInfoRequest) => Some(kernel_info_reply(&ctx, &msg).await),
                 Ok(MsgType::CompleteRequest) => Some(crate::completion::complete(&ctx, &msg).await),
                 Ok(MsgType::InspectRequest) => Some(crate::completion::inspect(&ctx, &msg).await),
+                Ok(MsgType::HistoryRequest) => Some(history_reply(&ctx, &msg)),
                 Ok(MsgType::IsCompleteRequest) => {
                     Some(crate::completion::is_complete(&ctx, &msg).await)
                 }
@@ -107,6 +108,18 @@ fn aborted_reply(ctx: &Context, request: &Message) -> Option<Message> {
             .reply(request, reply_type, content)
             .with_metadata(metadata),
     )
+}
+
+/// `history_request`: the cells this engine stored (tail, range or search).
+fn history_reply(ctx: &Context, request: &Message) -> Message {
+    let history = ctx.state.history().answer(&request.content);
+    ctx.session
+        .reply(
+            request,
+            MsgType::HistoryReply,
+            json!({"status": "ok", "history": history}),
+        )
+        .with_metadata(ctx.identity.engine_metadata())
 }
 
 async fn kernel_info_reply(ctx: &Context, request: &Message) -> Message {

@@ -17,7 +17,6 @@
 
 mod backend;
 mod control;
-mod history;
 mod iopub;
 mod kernelspec;
 mod parallel;

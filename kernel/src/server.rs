@@ -32,7 +32,7 @@ pub(crate) struct Ctx<B> {
     /// Messages dropped as malformed or forged.
     pub(crate) dropped: AtomicU64,
     /// Counted cells, for `history_request`.
-    pub(crate) history: std::sync::Mutex<crate::history::History>,
+    pub(crate) history: std::sync::Mutex<px_wire::History>,
 }
 
 impl<B: Backend> Ctx<B> {

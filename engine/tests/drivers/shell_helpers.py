@@ -1,5 +1,6 @@
-"""The editing helpers sent to an engine through the controller, as a frontend bound to it
-sends them: complete_request, inspect_request, is_complete_request and comm_info_request.
+"""The requests besides execute and apply that an engine answers on its shell socket, sent
+through the controller as a frontend bound to it sends them: complete_request,
+inspect_request, is_complete_request, history_request and comm_info_request.
 Prints each reply's type and the fields a frontend uses, for the Rust test to check (and to
 compare with a stock engine's). Every reply must carry the engine's uuid in its metadata.
 """
@@ -7,6 +8,7 @@ compare with a stock engine's). Every reply must carry the engine's uuid in its 
 import json
 import sys
 
+import ipyparallel as ipp
 import zmq
 from jupyter_client.session import Session
 
@@ -16,6 +18,13 @@ rc = client(1)
 eid = rc.ids[0]
 uuid = rc._engines[eid].encode()
 rc[eid].execute("my_long_variable = 1", block=True)
+# Stored in history: non-silent cells, as %px sends them, a failing one included.
+rc[eid].execute("a = 1", silent=False, block=True)
+try:
+    rc[eid].execute("1 / 0", silent=False, block=True)
+except ipp.error.RemoteError:
+    pass
+rc[eid].execute("b = 2", silent=False, block=True)
 
 info = json.load(open(sys.argv[1]))
 session = Session(key=info["key"].encode(), signature_scheme=info["signature_scheme"])
@@ -71,6 +80,13 @@ report(
     incomplete_code=is_complete("for i in range(3):"),
     invalid_code=is_complete("x = )"),
     comm_info=request("comm_info_request", {}),
+    history_tail=request("history_request", {"hist_access_type": "tail", "n": 2, "output": False, "raw": True}),
+    history_output=request("history_request", {"hist_access_type": "tail", "n": 1, "output": True, "raw": True}),
+    history_range=request(
+        "history_request",
+        {"hist_access_type": "range", "session": 0, "start": 1, "stop": 3, "output": False, "raw": True},
+    ),
+    history_search=request("history_request", {"hist_access_type": "search", "pattern": "b*", "output": False, "raw": True}),
     # Still serving executions afterwards.
     after=rc[eid].apply_sync(lambda: 6 * 7),
 )

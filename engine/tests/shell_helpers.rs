@@ -1,10 +1,10 @@
-//! complete, inspect and is_complete requests reach the engine's Python and are answered as
-//! a stock engine answers them; the same driver is run against a stock engine first, so the
+//! complete, inspect, is_complete, history and comm_info requests are answered as a stock
+//! engine answers them; the same driver is run against a stock engine first, so the
 //! expectations below are stock's.
 
 mod support;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::Controller;
 
 fn matches(reply: &Value) -> Vec<&str> {
@@ -69,24 +69,42 @@ fn check(who: &str, r: &Value) {
     assert_eq!(r["incomplete_code"]["indent"], "    ", "{who}");
     assert_eq!(
         r["comm_info"],
-        serde_json::json!(["comm_info_reply", {"status": "ok", "comms": {}}]),
+        json!(["comm_info_reply", {"status": "ok", "comms": {}}]),
         "{who}"
     );
     assert_eq!(r["after"], 42, "{who}");
+    let history = |case: &str| r[case][1]["history"].clone();
+    assert_eq!(
+        history("history_tail"),
+        json!([[1, 2, "1 / 0"], [1, 3, "b = 2"]]),
+        "{who}: {}",
+        r["history_tail"]
+    );
+    assert_eq!(
+        history("history_output"),
+        json!([[1, 3, ["b = 2", null]]]),
+        "{who}"
+    );
+    assert_eq!(
+        history("history_range"),
+        json!([[0, 1, "a = 1"], [0, 2, "1 / 0"]]),
+        "{who}"
+    );
+    assert_eq!(history("history_search"), json!([[1, 3, "b = 2"]]), "{who}");
 }
 
 #[test]
-fn editing_requests_are_answered_as_a_stock_engine_answers_them() {
+fn shell_helper_requests_are_answered_as_a_stock_engine_answers_them() {
     let stock = {
         let controller = Controller::start();
         let _engine = controller.stock_engine();
-        controller.drive("completion.py", &[])
+        controller.drive("shell_helpers.py", &[])
     };
     check("stock ipengine", &stock);
 
     let controller = Controller::start();
     let _engine = controller.engine(&[]);
-    let ours = controller.drive("completion.py", &[]);
+    let ours = controller.drive("shell_helpers.py", &[]);
     check("pxengine", &ours);
     // The same Python answers both: every field matches stock's, matches and help text too.
     assert_eq!(ours, stock);

@@ -1,22 +1,23 @@
-//! The kernel's input history, for `history_request` (consoles' Up-arrow, `%history`-like
-//! frontends). Kept in memory for this kernel's life: every counted cell, magics included,
-//! since the local Python never sees `%px` cells.
+//! Input history for `history_request` (consoles' Up-arrow, `%history`-like frontends), kept
+//! in memory for a process's life. The kernel records every counted cell, magics included,
+//! since its local Python never sees `%px` cells; an engine records the cells it stored, as
+//! a stock engine's in-memory history does.
 
 use serde_json::{json, Value};
 
-/// The session number this kernel's cells are listed under (IPython numbers sessions in its
-/// database; we have one session, and `0` or a negative number asks for the current one).
-pub(crate) const SESSION: i64 = 1;
+/// The session number cells are listed under (IPython numbers sessions in its database; we
+/// have one session, and `0` or a negative number asks for the current one).
+pub const HISTORY_SESSION: i64 = 1;
 
 /// Counted cells in execution order: `(execution_count, source)`.
 #[derive(Debug, Default)]
-pub(crate) struct History {
+pub struct History {
     cells: Vec<(u64, String)>,
 }
 
 impl History {
     /// Records a counted cell.
-    pub(crate) fn record(&mut self, execution_count: u64, source: &str) {
+    pub fn record(&mut self, execution_count: u64, source: &str) {
         self.cells.push((execution_count, source.to_owned()));
     }
 
@@ -24,25 +25,31 @@ impl History {
     /// `range` (`start` ≤ count < `stop` of `session`) or `search` (glob `pattern`, last `n`
     /// matches, `unique` keeping each source's latest). Outputs are not kept, so with
     /// `output: true` each entry's output is null.
-    pub(crate) fn answer(&self, request: &Value) -> Vec<Value> {
+    pub fn answer(&self, request: &Value) -> Vec<Value> {
         let int = |key: &str| request.get(key).and_then(Value::as_i64);
         let output = request
             .get("output")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+        // A tail or search lists lines under the session's number (IPython reads those from
+        // its database). A range asked for session 0 ("the current one") lists them under 0,
+        // as IPython does; asked by number, under that number, as jupyter_kernel_test wants.
+        let mut label = HISTORY_SESSION;
         let picked: Vec<&(u64, String)> =
             match request.get("hist_access_type").and_then(Value::as_str) {
                 Some("tail") => last(self.cells.iter().collect(), int("n")),
                 Some("range") => {
                     let session = int("session").unwrap_or(0);
-                    if session > 0 && session != SESSION {
+                    if session > 0 && session != HISTORY_SESSION {
                         Vec::new()
                     } else {
-                        let start = int("start").unwrap_or(0).max(0) as u64;
-                        let stop = int("stop").filter(|&s| s > 0).map(|s| s as u64);
+                        if session <= 0 {
+                            label = 0;
+                        }
+                        let (start, stop) = self.range_bounds(int("start"), int("stop"));
                         self.cells
                             .iter()
-                            .filter(|(n, _)| *n >= start && stop.is_none_or(|s| *n < s))
+                            .filter(|(n, _)| (start..stop).contains(&(*n as i64)))
                             .collect()
                     }
                 }
@@ -74,12 +81,31 @@ impl History {
             .into_iter()
             .map(|(n, source)| {
                 if output {
-                    json!([SESSION, n, [source, Value::Null]])
+                    json!([label, n, [source, Value::Null]])
                 } else {
-                    json!([SESSION, n, source])
+                    json!([label, n, source])
                 }
             })
             .collect()
+    }
+
+    /// A range's `start..stop` over line numbers, read as IPython reads them for the current
+    /// session: counted back from the end when negative, to the end when `stop` is missing,
+    /// zero or past it (start defaults to 1).
+    fn range_bounds(&self, start: Option<i64>, stop: Option<i64>) -> (i64, i64) {
+        // IPython's list of inputs has a blank line 0, so its length is the last line + 1.
+        let len = self.cells.last().map_or(1, |(n, _)| *n as i64 + 1);
+        let start = match start.unwrap_or(1) {
+            s if s < 0 => s + len,
+            s => s,
+        };
+        let stop = match stop {
+            None | Some(0) => len,
+            Some(s) if s > len => len,
+            Some(s) if s < 0 => s + len,
+            Some(s) => s,
+        };
+        (start.max(1), stop)
     }
 }
 
@@ -95,26 +121,56 @@ fn last<T>(mut items: Vec<T>, n: Option<i64>) -> Vec<T> {
 }
 
 /// SQLite's GLOB, which IPython's history search uses: `*` any run, `?` one character,
-/// `[...]` a class (`^` negates); case-sensitive, anchored at both ends.
+/// `[...]` a class (`^` negates); case-sensitive, anchored at both ends. Backtracks only to
+/// the last `*`, so a pattern of many stars costs at most pattern × text steps.
 fn glob_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    matches_from(&p, &t)
+    let (mut pi, mut ti) = (0, 0);
+    // Where to resume after the last `*`: the pattern after it, and the text it may grow into.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if p.get(pi) == Some(&'*') {
+            pi += 1;
+            star = Some((pi, ti));
+            continue;
+        }
+        if let Some(width) = one_char_at(&p, pi, t[ti]) {
+            pi += width;
+            ti += 1;
+            continue;
+        }
+        match star {
+            Some((after, grown)) => {
+                star = Some((after, grown + 1));
+                pi = after;
+                ti = grown + 1;
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
 }
 
-fn matches_from(p: &[char], t: &[char]) -> bool {
-    match p.first() {
-        None => t.is_empty(),
-        Some('*') => (0..=t.len()).any(|i| matches_from(&p[1..], &t[i..])),
-        Some('?') => !t.is_empty() && matches_from(&p[1..], &t[1..]),
-        Some('[') => {
-            let Some(close) = p.iter().skip(2).position(|&c| c == ']').map(|i| i + 2) else {
-                return t.first() == Some(&'[') && matches_from(&p[1..], &t[1..]);
+/// If the pattern item at `at` (`?`, a `[...]` class, or a literal) matches `c`, how many
+/// pattern characters it spans.
+fn one_char_at(p: &[char], at: usize, c: char) -> Option<usize> {
+    match p.get(at)? {
+        '*' => None,
+        '?' => Some(1),
+        '[' => {
+            let Some(close) = p[at..]
+                .iter()
+                .skip(2)
+                .position(|&x| x == ']')
+                .map(|i| at + i + 2)
+            else {
+                // No closing bracket: a literal `[`.
+                return (c == '[').then_some(1);
             };
-            let Some(&c) = t.first() else { return false };
-            let (negate, class) = match p[1] {
-                '^' => (true, &p[2..close]),
-                _ => (false, &p[1..close]),
+            let (negate, class) = match p[at + 1] {
+                '^' => (true, &p[at + 2..close]),
+                _ => (false, &p[at + 1..close]),
             };
             let mut hit = false;
             let mut i = 0;
@@ -127,9 +183,9 @@ fn matches_from(p: &[char], t: &[char]) -> bool {
                     i += 1;
                 }
             }
-            hit != negate && matches_from(&p[close + 1..], &t[1..])
+            (hit != negate).then_some(close + 1 - at)
         }
-        Some(&c) => t.first() == Some(&c) && matches_from(&p[1..], &t[1..]),
+        &x => (x == c).then_some(1),
     }
 }
 
@@ -155,11 +211,19 @@ mod tests {
     }
 
     #[test]
-    fn range_is_half_open_and_only_for_this_session() {
+    fn range_is_half_open_labelled_as_asked_and_only_for_this_session() {
         let h = history();
         let got =
             h.answer(&json!({"hist_access_type": "range", "session": 1, "start": 2, "stop": 4}));
         assert_eq!(got, vec![json!([1, 2, "%px a = 5"]), json!([1, 3, "6*7"])]);
+        // Counted back from the end, as IPython reads negative bounds.
+        let tail = h.answer(&json!({"hist_access_type": "range", "start": -2, "stop": 0}));
+        assert_eq!(
+            tail,
+            vec![json!([0, 3, "6*7"]), json!([0, 4, "print('x')"])]
+        );
+        let before_last = h.answer(&json!({"hist_access_type": "range", "session": 0, "stop": -1}));
+        assert_eq!(before_last.len(), 3);
         let other = h.answer(&json!({"hist_access_type": "range", "session": 7, "start": 1}));
         assert!(other.is_empty());
     }
@@ -177,5 +241,24 @@ mod tests {
         assert!(glob_match("pr[a-j]nt*", "print('x')"));
         assert!(!glob_match("pr[^i]nt*", "print('x')"));
         assert!(h.answer(&json!({"hist_access_type": "bogus"})).is_empty());
+    }
+
+    #[test]
+    fn glob_edge_cases_and_many_stars_stay_fast() {
+        assert!(glob_match("", ""));
+        assert!(!glob_match("", "a"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*", "a"));
+        assert!(glob_match("*b", "aab"));
+        assert!(!glob_match("*b", "aba"));
+        assert!(glob_match("a*b*c", "axxbyyc"));
+        assert!(!glob_match("a*b*c", "axxbyy"));
+        assert!(glob_match("[ab]?", "bz"));
+        assert!(glob_match("x[", "x["));
+        assert!(!glob_match("?", ""));
+        // Exponential for a naive matcher: 30 stars against 200 characters.
+        let pattern = format!("{}b", "*a".repeat(30));
+        let text = "a".repeat(200);
+        assert!(!glob_match(&pattern, &text));
     }
 }
