@@ -1,4 +1,4 @@
-//! The control socket: abort, clear, shutdown and signal requests, answered at once even
+//! The control socket: abort, clear, shutdown, signal and interrupt requests, answered at once even
 //! while the Python runs a long request, because they are served here and never queue
 //! behind the shell.
 //!
@@ -92,6 +92,15 @@ fn handle(ctx: &Context, request: &Message) -> (Option<Message>, Option<StopRequ
                 (reply(MsgType::SignalReply, content), None)
             }
         },
+        // The Jupyter way to interrupt (a frontend bound to the engine sends it); stock
+        // engines answer it as ipykernel does, with SIGINT.
+        Ok(MsgType::InterruptRequest) => {
+            let stop = deliver(&ctx.state, libc::SIGINT);
+            (
+                reply(MsgType::InterruptReply, json!({"status": "ok"})),
+                stop,
+            )
+        }
         Ok(MsgType::KernelInfoRequest) => {
             let python = ctx
                 .state

@@ -26,6 +26,11 @@ fn control_requests_are_answered_while_the_python_is_busy() {
     assert_eq!(r["kept_after_clear"], false, "clear emptied the namespace");
     assert_eq!(r["interrupted"], "KeyboardInterrupt");
     assert_eq!(r["process_interrupted"], "KeyboardInterrupt");
+    assert_eq!(
+        r["interrupt_reply"],
+        json!(["interrupt_reply", {"status": "ok"}])
+    );
+    assert_eq!(r["message_interrupted"], "KeyboardInterrupt");
     assert_eq!(r["usr1"], "KeyboardInterrupt");
     assert_eq!(
         r["signal_reply"],

@@ -89,6 +89,15 @@ def busy(engine_pid, gates):
     except ipp.error.RemoteError as e:
         process_interrupted = e.ename
 
+    # interrupt_request, as a Jupyter frontend sends it, does the same.
+    sleeping = waiting_cell(os.path.join(gates, "never-created"))
+    interrupt_reply = raw_control("interrupt_request", {})[:2]
+    try:
+        sleeping.get(timeout=TIMEOUT)
+        message_interrupted = None
+    except ipp.error.RemoteError as e:
+        message_interrupted = e.ename
+
     # Other signals reach a handler the code installed, as in stock's test_signal_engines.
     def prepare():
         import signal as s
@@ -123,6 +132,8 @@ def busy(engine_pid, gates):
         kept_after_clear=kept_after_clear,
         interrupted=interrupted,
         process_interrupted=process_interrupted,
+        interrupt_reply=interrupt_reply,
+        message_interrupted=message_interrupted,
         usr1=usr1,
         signal_reply=signal_reply,
         bad_signal=bad_signal,
