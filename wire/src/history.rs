@@ -159,31 +159,39 @@ fn one_char_at(p: &[char], at: usize, c: char) -> Option<usize> {
         '*' => None,
         '?' => Some(1),
         '[' => {
-            let Some(close) = p[at..]
-                .iter()
-                .skip(2)
-                .position(|&x| x == ']')
-                .map(|i| at + i + 2)
-            else {
-                // No closing bracket: a literal `[`.
-                return (c == '[').then_some(1);
-            };
-            let (negate, class) = match p[at + 1] {
-                '^' => (true, &p[at + 2..close]),
-                _ => (false, &p[at + 1..close]),
-            };
-            let mut hit = false;
-            let mut i = 0;
-            while i < class.len() {
-                if i + 2 < class.len() && class[i + 1] == '-' {
-                    hit |= class[i] <= c && c <= class[i + 2];
-                    i += 3;
-                } else {
-                    hit |= class[i] == c;
-                    i += 1;
+            // SQLite's reading: `^` first inverts; a `]` first (after any `^`) is a member;
+            // `a-z` is a range when `-` follows a member and precedes anything but `]`.
+            let mut i = at + 1;
+            let invert = p.get(i) == Some(&'^');
+            if invert {
+                i += 1;
+            }
+            let mut seen = false;
+            if p.get(i) == Some(&']') {
+                seen = c == ']';
+                i += 1;
+            }
+            let mut prior: Option<char> = None;
+            loop {
+                // No closing bracket: SQLite matches nothing.
+                let member = *p.get(i)?;
+                if member == ']' {
+                    break;
+                }
+                match (member, prior, p.get(i + 1)) {
+                    ('-', Some(low), Some(&high)) if high != ']' => {
+                        seen |= low <= c && c <= high;
+                        prior = None;
+                        i += 2;
+                    }
+                    _ => {
+                        seen |= member == c;
+                        prior = Some(member);
+                        i += 1;
+                    }
                 }
             }
-            (hit != negate).then_some(close + 1 - at)
+            (seen != invert).then_some(i + 1 - at)
         }
         &x => (x == c).then_some(1),
     }
@@ -254,8 +262,18 @@ mod tests {
         assert!(glob_match("a*b*c", "axxbyyc"));
         assert!(!glob_match("a*b*c", "axxbyy"));
         assert!(glob_match("[ab]?", "bz"));
-        assert!(glob_match("x[", "x["));
+        // An unclosed class matches nothing, in SQLite.
+        assert!(!glob_match("x[", "x["));
         assert!(!glob_match("?", ""));
+        // Classes as SQLite reads them (each answer checked with `SELECT text GLOB pattern`):
+        // a `]` first is a member, `-` is a range only between members.
+        assert!(!glob_match("[^]", "a"));
+        assert!(!glob_match("?[^]", "cc"));
+        assert!(glob_match("[^]a]", "-"));
+        assert!(glob_match("***[^]]", "^^a--^"));
+        assert!(glob_match("[]-a^^]-", "--"));
+        assert!(glob_match("[]---]*", "]"));
+        assert!(glob_match("[a---]*", "a--]]"));
         // Exponential for a naive matcher: 30 stars against 200 characters.
         let pattern = format!("{}b", "*a".repeat(30));
         let text = "a".repeat(200);
