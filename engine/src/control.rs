@@ -1,6 +1,6 @@
-//! The control socket: abort, clear, shutdown, signal and interrupt requests, answered at once even
-//! while the Python runs a long request, because they are served here and never queue
-//! behind the shell.
+//! The control socket: abort, clear, shutdown, signal and interrupt requests, answered at
+//! once even while the Python runs a long request, because they are served here and never
+//! queue behind the shell.
 //!
 //! Each request but `signal_request` is wrapped in IOPub `busy` … `idle`, as stock engines
 //! do; stock engines answer signals from their nanny, without IOPub traffic, and so do we.
