@@ -37,7 +37,7 @@ pub(crate) async fn complete(ctx: &Context, request: &Message) -> Message {
         },
         Err(reason) => failed(ctx, "complete", reason),
     };
-    reply(ctx, request, MsgType::CompleteReply, content)
+    ctx.engine_reply(request, MsgType::CompleteReply, content)
 }
 
 /// `inspect_request`: help for the name at the cursor.
@@ -55,7 +55,7 @@ pub(crate) async fn inspect(ctx: &Context, request: &Message) -> Message {
         },
         Err(reason) => failed(ctx, "inspect", reason),
     };
-    reply(ctx, request, MsgType::InspectReply, content)
+    ctx.engine_reply(request, MsgType::InspectReply, content)
 }
 
 /// `is_complete_request`: whether the code is ready to run or wants more lines.
@@ -67,14 +67,7 @@ pub(crate) async fn is_complete(ctx: &Context, request: &Message) -> Message {
         },
         Err(reason) => failed(ctx, "is_complete", reason),
     };
-    reply(ctx, request, MsgType::IsCompleteReply, content)
-}
-
-/// Carries `{"engine": uuid}` in its metadata, as every message of a stock engine does.
-fn reply(ctx: &Context, request: &Message, kind: MsgType, content: Value) -> Message {
-    ctx.session
-        .reply(request, kind, content)
-        .with_metadata(ctx.identity.engine_metadata())
+    ctx.engine_reply(request, MsgType::IsCompleteReply, content)
 }
 
 /// The error reply when the Python cannot be asked (not running, or it died meanwhile).

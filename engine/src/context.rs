@@ -4,8 +4,9 @@
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use px_wire::{History, Session};
+use px_wire::{History, Message, MsgType, Session};
 use px_worker::Worker;
+use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
 use crate::aborts::Aborts;
@@ -85,4 +86,14 @@ pub(crate) struct Context {
     pub session: Arc<Session>,
     pub publisher: Publisher,
     pub state: Arc<EngineState>,
+}
+
+impl Context {
+    /// A reply carrying `{"engine": uuid}` in its metadata, as every message of a stock
+    /// engine does (execute and apply replies carry more: see `ReplyMetadata`).
+    pub(crate) fn engine_reply(&self, request: &Message, kind: MsgType, content: Value) -> Message {
+        self.session
+            .reply(request, kind, content)
+            .with_metadata(self.identity.engine_metadata())
+    }
 }

@@ -49,13 +49,8 @@ pub(crate) async fn serve(ctx: Context, mut socket: Socket) {
 
 /// The reply to `request`, and whether the engine must stop once it is sent.
 fn handle(ctx: &Context, request: &Message) -> (Option<Message>, Option<StopRequest>) {
-    let reply = |msg_type: MsgType, content: Value| {
-        Some(
-            ctx.session
-                .reply(request, msg_type, content)
-                .with_metadata(ctx.identity.engine_metadata()),
-        )
-    };
+    let reply =
+        |msg_type: MsgType, content: Value| Some(ctx.engine_reply(request, msg_type, content));
     let content = &request.content;
     match request.kind() {
         Ok(MsgType::AbortRequest) => {

@@ -2,10 +2,10 @@
 //! from a DEALER carrying the engine's uuid, and the time of the last ping answered tells
 //! the engine whether its controller is still there.
 //!
-//! The heart starts as soon as registration is accepted, before the Python is ready (unless
-//! startup files must run first, as a stock engine runs them): the hub counts the engine as
-//! registered at the first pong it sees, and requests that arrive before the Python is up
-//! simply wait in the queue.
+//! The heart starts once registration is accepted and the shell, control and IOPub sockets
+//! are connected, before the Python is ready (unless startup files must run first, as a
+//! stock engine runs them): the hub counts the engine as registered at the first pong it
+//! sees, and requests that arrive before the Python is up simply wait in the queue.
 
 use std::time::Duration;
 

@@ -71,15 +71,11 @@ pub(crate) async fn serve(
                 Ok(MsgType::IsCompleteRequest) => {
                     Some(crate::completion::is_complete(&ctx, &msg).await)
                 }
-                Ok(MsgType::CommInfoRequest) => Some(
-                    ctx.session
-                        .reply(
-                            &msg,
-                            MsgType::CommInfoReply,
-                            json!({"status": "ok", "comms": {}}),
-                        )
-                        .with_metadata(ctx.identity.engine_metadata()),
-                ),
+                Ok(MsgType::CommInfoRequest) => Some(ctx.engine_reply(
+                    &msg,
+                    MsgType::CommInfoReply,
+                    json!({"status": "ok", "comms": {}}),
+                )),
                 _ => crate::unknown::reply(&ctx, &msg, "shell"),
             }
         };
@@ -113,13 +109,11 @@ fn aborted_reply(ctx: &Context, request: &Message) -> Option<Message> {
 /// `history_request`: the cells this engine stored (tail, range or search).
 fn history_reply(ctx: &Context, request: &Message) -> Message {
     let history = ctx.state.history().answer(&request.content);
-    ctx.session
-        .reply(
-            request,
-            MsgType::HistoryReply,
-            json!({"status": "ok", "history": history}),
-        )
-        .with_metadata(ctx.identity.engine_metadata())
+    ctx.engine_reply(
+        request,
+        MsgType::HistoryReply,
+        json!({"status": "ok", "history": history}),
+    )
 }
 
 async fn kernel_info_reply(ctx: &Context, request: &Message) -> Message {
@@ -130,9 +124,7 @@ async fn kernel_info_reply(ctx: &Context, request: &Message) -> Message {
         .map(|info| info.python_version)
         .unwrap_or_default();
     let content = kernel_info(&python);
-    ctx.session
-        .reply(request, MsgType::KernelInfoReply, content)
-        .with_metadata(ctx.identity.engine_metadata())
+    ctx.engine_reply(request, MsgType::KernelInfoReply, content)
 }
 
 /// `kernel_info_reply` content.
