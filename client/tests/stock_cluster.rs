@@ -463,6 +463,25 @@ async fn ssh_tunnel_forwards_every_port_and_stops_with_the_client(ctx: Arc<Ctx>)
             .mux,
         "the client should use the tunnel's local port"
     );
+    // ZMQ's slow joiner: the IOPub subscription travels through the forwarder on its own
+    // connection and may take effect after the first request's output was published (CI
+    // saw a stream lost while its idle arrived). Stock clients have the same gap; wait until
+    // output flows, as a probe's idle arriving shows.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let probe = c
+            .direct_view(Targets::All)
+            .execute("pass", &ExecuteOptions::default())
+            .await
+            .unwrap();
+        if probe.wait(Some(Duration::from_millis(500))).await.is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "IOPub output never arrived through the tunnel"
+        );
+    }
     let ar = c
         .direct_view(Targets::All)
         .execute("print('tunnelled')", &loud())
@@ -484,7 +503,11 @@ async fn ssh_tunnel_forwards_every_port_and_stops_with_the_client(ctx: Arc<Ctx>)
         panic!("{e}; per engine:\n{}", states.join("\n"));
     }
     let results = ar.get(T).await.unwrap();
-    assert!(results.iter().all(|r| r.stdout == "tunnelled\n"));
+    assert!(
+        results.iter().all(|r| r.stdout == "tunnelled\n"),
+        "{:?}",
+        results.iter().map(|r| &r.stdout).collect::<Vec<_>>()
+    );
     // A result holds its client, and so the tunnel.
     drop(ar);
     let tunnels = || {
